@@ -1,0 +1,167 @@
+#include "request.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+/* cJSON ends its strings at the first NUL, so a "\u0000" escape (or a raw NUL
+ * byte) would silently cut a user name short: "a\u0000b" would read as "a".
+ * Turning each into U+0001 first keeps the string's length, keeps the line
+ * exactly as valid or invalid JSON as it was, and leaves a control character
+ * that the user name check rejects. */
+static void hide_nul_characters(char *line, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (line[i] == '\0') {
+            line[i] = '\x01';
+        } else if (line[i] == '\\' && i + 1 < len) {
+            if (line[i + 1] == 'u' && i + 5 < len && memcmp(line + i + 2, "0000", 4) == 0)
+                line[i + 5] = '1';
+            i++; /* the escaped character is never the start of another escape */
+        }
+    }
+}
+
+/* Well-formed UTF-8 (no overlong forms, no surrogates, at most U+10FFFF) with
+ * no control characters. */
+static bool is_clean_utf8(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c < 0x20 || c == 0x7f)
+            return false;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t extra;
+        unsigned lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
+        if (c >= 0xc2 && c <= 0xdf) {
+            extra = 1;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            extra = 2;
+            if (c == 0xe0)
+                lo = 0xa0; /* overlong */
+            if (c == 0xed)
+                hi = 0x9f; /* surrogates */
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            extra = 3;
+            if (c == 0xf0)
+                lo = 0x90; /* overlong */
+            if (c == 0xf4)
+                hi = 0x8f; /* above U+10FFFF */
+        } else {
+            return false;
+        }
+        if (n - i <= extra || s[i + 1] < lo || s[i + 1] > hi)
+            return false;
+        for (size_t k = 2; k <= extra; k++) {
+            if (s[i + k] < 0x80 || s[i + k] > 0xbf)
+                return false;
+        }
+        i += extra + 1;
+    }
+    return true;
+}
+
+static bool read_user(const cJSON *obj, struct request *req)
+{
+    const cJSON *user = cJSON_GetObjectItemCaseSensitive(obj, "user");
+    if (!cJSON_IsString(user) || !user->valuestring)
+        return false;
+    size_t n = strlen(user->valuestring); /* exact: NULs were hidden before parsing */
+    if (n < 1 || n > USER_MAX || !is_clean_utf8((const unsigned char *)user->valuestring, n))
+        return false;
+    memcpy(req->user, user->valuestring, n + 1);
+    req->user_len = n;
+    return true;
+}
+
+static bool read_event(const cJSON *obj, struct request *req)
+{
+    if (!read_user(obj, req))
+        return false;
+
+    const cJSON *action = cJSON_GetObjectItemCaseSensitive(obj, "action");
+    if (!cJSON_IsString(action) || !action->valuestring)
+        return false;
+    if (strcmp(action->valuestring, "buy") == 0)
+        req->action = ACTION_BUY;
+    else if (strcmp(action->valuestring, "sell") == 0)
+        req->action = ACTION_SELL;
+    else
+        return false;
+
+    /* cJSON gives every number as a double: check it is a whole number in range. */
+    const cJSON *amount = cJSON_GetObjectItemCaseSensitive(obj, "amount");
+    if (!cJSON_IsNumber(amount))
+        return false;
+    double v = amount->valuedouble;
+    if (!(v >= 1 && v <= AMOUNT_MAX) || floor(v) != v)
+        return false;
+    req->amount = (int64_t)v;
+    return true;
+}
+
+static enum command command_named(const cJSON *type)
+{
+    if (!cJSON_IsString(type) || !type->valuestring)
+        return COMMAND_UNKNOWN;
+    if (strcmp(type->valuestring, "balance") == 0)
+        return COMMAND_BALANCE;
+    if (strcmp(type->valuestring, "metrics") == 0)
+        return COMMAND_METRICS;
+    if (strcmp(type->valuestring, "health") == 0)
+        return COMMAND_HEALTH;
+    return COMMAND_UNKNOWN;
+}
+
+static void classify(const cJSON *root, struct request *req)
+{
+    if (!cJSON_IsObject(root)) {
+        req->reason = REASON_INVALID_EVENT;
+        return;
+    }
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "type");
+    if (type) {
+        req->kind = REQUEST_COMMAND;
+        req->command = command_named(type);
+        if (req->command == COMMAND_BALANCE && !read_user(root, req))
+            req->reason = REASON_INVALID_EVENT;
+        return;
+    }
+    if (read_event(root, req))
+        req->kind = REQUEST_EVENT;
+    else
+        req->reason = REASON_INVALID_EVENT;
+}
+
+static bool only_whitespace(const char *p, const char *end)
+{
+    for (; p < end; p++) {
+        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+            return false;
+    }
+    return true;
+}
+
+void request_parse(char *line, size_t len, struct request *req)
+{
+    *req = (struct request){.kind = REQUEST_INVALID, .reason = REASON_NONE};
+    hide_nul_characters(line, len);
+
+    /* cJSON 1.7.15 may read one byte past a length-bounded buffer: line[len]
+     * is a NUL, so that byte ends the input either way. */
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(line, len, &end, 0);
+    if (!root || !end || end > line + len || !only_whitespace(end, line + len)) {
+        req->reason = REASON_INVALID_JSON;
+        cJSON_Delete(root);
+        return;
+    }
+    classify(root, req);
+    cJSON_Delete(root);
+}

@@ -1,0 +1,114 @@
+#include "response.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const reason_names[] = {
+    [REASON_NONE] = "none",
+    [REASON_INVALID_JSON] = "invalid_json",
+    [REASON_INVALID_EVENT] = "invalid_event",
+    [REASON_UNKNOWN_TYPE] = "unknown_type",
+    [REASON_LINE_TOO_LONG] = "line_too_long",
+    [REASON_OVERFLOW] = "overflow",
+    [REASON_SERVER_BUSY] = "server_busy",
+    [REASON_SHUTTING_DOWN] = "shutting_down",
+    [REASON_TOO_MANY_CONNECTIONS] = "too_many_connections",
+};
+
+#define TOO_MANY "{\"status\":\"rejected\",\"reason\":\"too_many_connections\"}\n"
+const char TOO_MANY_CONNECTIONS_LINE[] = TOO_MANY;
+const size_t TOO_MANY_CONNECTIONS_LEN = sizeof TOO_MANY - 1;
+
+const char *reason_name(enum reason reason)
+{
+    return reason_names[reason];
+}
+
+/* Appends a constant line; sizeof counts the NUL, so it goes without it. */
+#define APPEND_LITERAL(out, text) outbuf_append(out, text, sizeof text - 1)
+
+void respond_echo(struct outbuf *out, const char *line, size_t len)
+{
+    char *p = outbuf_reserve(out, len + 1);
+    if (p) {
+        memcpy(p, line, len);
+        p[len] = '\n';
+        outbuf_commit(out, len + 1);
+    }
+}
+
+void respond_accepted(struct outbuf *out)
+{
+    APPEND_LITERAL(out, "{\"status\":\"accepted\"}\n");
+}
+
+/* {"status":STATUS,"reason":REASON}; reason names need no escaping. */
+static void respond_with_reason(struct outbuf *out, const char *status, enum reason reason)
+{
+    char *p = outbuf_reserve(out, 64);
+    if (p)
+        outbuf_commit(out, (size_t)snprintf(p, 64, "{\"status\":\"%s\",\"reason\":\"%s\"}\n",
+                                            status, reason_names[reason]));
+}
+
+void respond_error(struct outbuf *out, enum reason reason)
+{
+    respond_with_reason(out, "error", reason);
+}
+
+void respond_rejected(struct outbuf *out, enum reason reason)
+{
+    respond_with_reason(out, "rejected", reason);
+}
+
+void respond_new_balance(struct outbuf *out, int64_t balance)
+{
+    char *p = outbuf_reserve(out, 64);
+    if (p)
+        outbuf_commit(
+            out, (size_t)snprintf(p, 64, "{\"status\":\"ok\",\"balance\":%" PRId64 "}\n", balance));
+}
+
+void respond_balance(struct outbuf *out, const char *user, size_t user_len, int64_t balance)
+{
+    size_t max = json_escaped_max(user_len) + 64;
+    char *p = outbuf_reserve(out, max);
+    if (!p)
+        return;
+    size_t n = (size_t)snprintf(p, max, "{\"status\":\"ok\",\"user\":");
+    n += json_escape(p + n, user, user_len);
+    n += (size_t)snprintf(p + n, max - n, ",\"balance\":%" PRId64 "}\n", balance);
+    outbuf_commit(out, n);
+}
+
+void respond_health(struct outbuf *out, int draining)
+{
+    if (draining)
+        APPEND_LITERAL(out, "{\"status\":\"draining\"}\n");
+    else
+        APPEND_LITERAL(out, "{\"status\":\"ok\"}\n");
+}
+
+size_t json_escape(char *dst, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *p = dst;
+    *p++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            *p++ = '\\';
+            *p++ = (char)c;
+        } else if (c < 0x20 || c == 0x7f) {
+            memcpy(p, "\\u00", 4);
+            p[4] = hex[c >> 4];
+            p[5] = hex[c & 15];
+            p += 6;
+        } else {
+            *p++ = (char)c;
+        }
+    }
+    *p++ = '"';
+    return (size_t)(p - dst);
+}
