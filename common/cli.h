@@ -40,9 +40,9 @@ struct options {
 };
 
 struct stage_info {
-    const char *name;      /* "step03": also the start of the listening line */
-    const char *summary;   /* one line for --help */
-    int default_port;      /* 7000 + stage number */
+    const char *name; /* "step03": also the start of the listening line */
+    const char *summary; /* one line for --help */
+    int default_port; /* 7000 + stage number */
     unsigned used_options; /* OPT_BIT()s */
 };
 

@@ -11,9 +11,9 @@
 #include <stddef.h>
 
 struct framer {
-    char *partial;   /* the unfinished line; NULL when there is none */
-    size_t len;      /* its bytes so far */
-    size_t cap;      /* bytes allocated for it */
+    char *partial; /* the unfinished line; NULL when there is none */
+    size_t len; /* its bytes so far */
+    size_t cap; /* bytes allocated for it */
     size_t max_line; /* most bytes before '\n', a '\r' included */
     bool discarding; /* inside an over-long line: drop bytes up to the next '\n' */
 };
@@ -26,8 +26,8 @@ struct chunk {
 };
 
 enum frame_kind {
-    FRAME_NONE,     /* the chunk is used up; an unfinished line is kept */
-    FRAME_LINE,     /* a complete, non-blank line */
+    FRAME_NONE, /* the chunk is used up; an unfinished line is kept */
+    FRAME_LINE, /* a complete, non-blank line */
     FRAME_TOO_LONG, /* a line passed max_line: reported once, the rest of it is dropped */
     FRAME_NO_MEMORY /* the unfinished line could not be kept */
 };

@@ -11,9 +11,9 @@
 #include <stddef.h>
 
 struct outbuf {
-    char *data;   /* NULL until the first byte */
+    char *data; /* NULL until the first byte */
     size_t start; /* first byte not yet written */
-    size_t end;   /* one past the last byte */
+    size_t end; /* one past the last byte */
     size_t cap;
     bool failed; /* an allocation failed: bytes were lost, close the connection */
 };
@@ -32,9 +32,9 @@ char *outbuf_reserve(struct outbuf *b, size_t n);
 void outbuf_commit(struct outbuf *b, size_t n);
 
 enum send_status {
-    SEND_DONE,    /* everything is written */
+    SEND_DONE, /* everything is written */
     SEND_PENDING, /* the socket is full: bytes are left in pending */
-    SEND_FAILED   /* the peer is gone (or memory ran out): close the connection */
+    SEND_FAILED /* the peer is gone (or memory ran out): close the connection */
 };
 
 /* Writes staged after whatever is already pending, as far as the non-blocking

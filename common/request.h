@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define USER_MAX   64         /* bytes of a user name, after unescaping */
+#define USER_MAX   64 /* bytes of a user name, after unescaping */
 #define AMOUNT_MAX 1000000000 /* largest amount of one event */
 
 /* The reasons of error and rejected replies. */
@@ -24,7 +24,7 @@ enum reason {
 
 enum request_kind {
     REQUEST_INVALID, /* reason says why: invalid_json or invalid_event */
-    REQUEST_EVENT,   /* user, action, amount */
+    REQUEST_EVENT, /* user, action, amount */
     REQUEST_COMMAND, /* an object with a "type": command says which */
 };
 
@@ -43,8 +43,8 @@ struct request {
     enum reason reason;
     enum command command;
     enum action action;
-    int64_t amount;          /* 1 ... AMOUNT_MAX */
-    size_t user_len;         /* 1 ... USER_MAX */
+    int64_t amount; /* 1 ... AMOUNT_MAX */
+    size_t user_len; /* 1 ... USER_MAX */
     char user[USER_MAX + 1]; /* UTF-8, no control characters, NUL-terminated */
 };
 

@@ -12,7 +12,7 @@
 const char *reason_name(enum reason reason);
 
 void respond_echo(struct outbuf *out, const char *line, size_t len); /* the line itself */
-void respond_accepted(struct outbuf *out);                           /* {"status":"accepted"} */
+void respond_accepted(struct outbuf *out); /* {"status":"accepted"} */
 void respond_error(struct outbuf *out, enum reason reason); /* {"status":"error","reason":R} */
 void respond_rejected(struct outbuf *out,
                       enum reason reason); /* {"status":"rejected","reason":R} */

@@ -36,7 +36,7 @@ static const struct stage_info stage = {
 struct server {
     const struct options *opts;
     int listen_fd;
-    char *read_buf;        /* one read's bytes */
+    char *read_buf; /* one read's bytes */
     struct outbuf replies; /* the replies to one read */
 };
 

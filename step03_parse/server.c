@@ -41,8 +41,8 @@ static const struct stage_info stage = {
 struct conn {
     int fd;
     uint32_t watching; /* the epoll events registered for it */
-    bool eof;          /* the client has sent all it will: answer, then close */
-    struct framer in;  /* its unfinished line */
+    bool eof; /* the client has sent all it will: answer, then close */
+    struct framer in; /* its unfinished line */
     struct outbuf out; /* its replies the socket has not taken yet */
 };
 
@@ -50,10 +50,10 @@ struct server {
     const struct options *opts;
     int epoll_fd;
     int listen_fd;
-    size_t conns;           /* connections open */
+    size_t conns; /* connections open */
     uint64_t accept_resume; /* while out of fds: when to try accepting again (ms), else 0 */
-    char *read_buf;         /* one read's bytes; shared, since one read is handled at a time */
-    struct outbuf replies;  /* the replies to that read, shared likewise */
+    char *read_buf; /* one read's bytes; shared, since one read is handled at a time */
+    struct outbuf replies; /* the replies to that read, shared likewise */
 };
 
 static void accept_clients(struct server *s);
@@ -77,7 +77,7 @@ int main(int argc, char **argv)
     struct server s = {.opts = &opts, .read_buf = malloc(READ_CHUNK)};
     s.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     if (!s.read_buf || s.epoll_fd < 0) {
-        log_error("cannot start: %s", s.read_buf ? strerror(errno) : "out of memory");
+        log_error("cannot start: %s", strerror(errno)); /* malloc sets errno too */
         return 1;
     }
     s.listen_fd = listen_or_exit(stage.name, opts.host, opts.port, true);
@@ -249,9 +249,9 @@ static void handle_request(struct server *s, char *line, size_t len)
     request_parse(line, len, &req);
     switch (req.kind) {
     case REQUEST_EVENT: respond_accepted(&s->replies); break;
-    case REQUEST_COMMAND:
+    case REQUEST_COMMAND: /* this stage knows no command yet */
         respond_error(&s->replies, REASON_UNKNOWN_TYPE);
-        break; /* none known yet */
+        break;
     case REQUEST_INVALID: respond_error(&s->replies, req.reason); break;
     }
 }
