@@ -1,0 +1,57 @@
+#include "balances.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uthash.h>
+
+struct account {
+    UT_hash_handle hh;
+    int64_t balance;
+    size_t user_len;
+    char user[]; /* copied once, when the user is first seen */
+};
+
+struct balances {
+    struct account *accounts; /* a uthash table */
+};
+
+struct balances *balances_new(void)
+{
+    return calloc(1, sizeof(struct balances));
+}
+
+void balances_free(struct balances *b)
+{
+    struct account *a, *tmp;
+    HASH_ITER(hh, b->accounts, a, tmp)
+    {
+        HASH_DEL(b->accounts, a);
+        free(a);
+    }
+    free(b);
+}
+
+bool balances_apply(struct balances *b, const char *user, size_t user_len, int64_t delta,
+                    int64_t *balance)
+{
+    struct account *a;
+    HASH_FIND(hh, b->accounts, user, user_len, a);
+    int64_t now = a ? a->balance : 0;
+    if (__builtin_add_overflow(now, delta, &now))
+        return false;
+    if (!a) {
+        a = malloc(sizeof *a + user_len);
+        if (!a) { /* as uthash itself does when its table cannot grow */
+            fputs("out of memory for a new account\n", stderr);
+            exit(1);
+        }
+        a->user_len = user_len;
+        memcpy(a->user, user, user_len);
+        HASH_ADD_KEYPTR(hh, b->accounts, a->user, a->user_len, a);
+    }
+    a->balance = now;
+    *balance = now;
+    return true;
+}
