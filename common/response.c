@@ -90,6 +90,18 @@ void respond_health(struct outbuf *out, int draining)
         APPEND_LITERAL(out, "{\"status\":\"ok\"}\n");
 }
 
+void respond_metrics(struct outbuf *out, const struct metrics *m)
+{
+    char *p = outbuf_reserve(out, 160);
+    if (p)
+        outbuf_commit(out, (size_t)snprintf(p, 160,
+                                            "{\"received\":%" PRIu64 ",\"processed\":%" PRIu64
+                                            ",\"dropped\":%" PRIu64 ",\"queued\":%" PRIu64
+                                            ",\"connections\":%" PRIu64 "}\n",
+                                            m->received, m->processed, m->dropped, m->queued,
+                                            m->connections));
+}
+
 size_t json_escape(char *dst, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";

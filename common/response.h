@@ -18,7 +18,17 @@ void respond_rejected(struct outbuf *out,
                       enum reason reason); /* {"status":"rejected","reason":R} */
 void respond_new_balance(struct outbuf *out, int64_t balance); /* {"status":"ok","balance":N} */
 void respond_balance(struct outbuf *out, const char *user, size_t user_len, int64_t balance);
-void respond_health(struct outbuf *out, int draining); /* {"status":"ok"|"draining"} */
+void respond_health(struct outbuf *out, int draining);
+
+struct metrics {
+    uint64_t received;  /* valid events taken in: accepted + dropped */
+    uint64_t processed; /* events applied to the state (or found to overflow) */
+    uint64_t dropped;   /* events refused: server_busy or shutting_down */
+    uint64_t queued;    /* events waiting in the queue now */
+    uint64_t connections;
+};
+/* {"received":N,"processed":N,"dropped":N,"queued":N,"connections":N} */
+void respond_metrics(struct outbuf *out, const struct metrics *m); /* {"status":"ok"|"draining"} */
 
 /* The whole refusal line for a connection over the limit. */
 extern const char TOO_MANY_CONNECTIONS_LINE[];

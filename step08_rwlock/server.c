@@ -17,7 +17,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "striped.h"
 #include "cli.h"
 #include "clock.h"
 #include "framer.h"
@@ -27,6 +26,7 @@
 #include "queue.h"
 #include "request.h"
 #include "response.h"
+#include "striped.h"
 #include "work.h"
 
 /*** options ***/
