@@ -1,0 +1,588 @@
+/* step10_shutdown: stopping without losing anything.
+ *
+ * Stage 09 plus a graceful drain. SIGINT and SIGTERM are blocked in every
+ * thread and arrive on a signalfd the event loop watches. On the first one
+ * the server stops accepting, gives every connection one last read so that
+ * lines already delivered are answered too (events now get shutting_down),
+ * flushes, half-closes, lets the workers empty the queue, joins them, prints
+ * the final metrics line and exits 0: every event answered "accepted" has
+ * been processed. --drain-timeout-ms bounds it all; a second signal exits at
+ * once. {"type":"health"} says "ok", or "draining". */
+
+/*** includes ***/
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <urcu/urcu-memb.h>
+
+#include "accounts.h"
+#include "cli.h"
+#include "clock.h"
+#include "framer.h"
+#include "log.h"
+#include "net.h"
+#include "outbuf.h"
+#include "queue.h"
+#include "request.h"
+#include "response.h"
+#include "work.h"
+
+/*** options ***/
+
+static const struct stage_info stage = {
+    .name = "step10",
+    .summary = "The step09 server with a graceful drain on SIGINT/SIGTERM, and health checks.",
+    .default_port = 7010,
+    .used_options = OPTS_BASE | OPT_BIT(OPT_MAX_CONNS) | OPT_BIT(OPT_MAX_OUTBUF) |
+                    OPT_BIT(OPT_WORK_US) | OPT_BIT(OPT_QUEUE_CAP) | OPT_BIT(OPT_WORKERS) |
+                    OPT_BIT(OPT_DRAIN_TIMEOUT_MS),
+};
+
+/*** state ***/
+
+#define READ_CHUNK      (64 * 1024) /* one read per client per wake-up: fair to the others */
+#define MAX_EVENTS      256
+#define ACCEPT_PAUSE_MS 100 /* out of file descriptors: stop accepting this long */
+#define DRAIN_TICK_MS   20 /* while draining, look at the clock this often */
+#define LINGER_MS       1000 /* after the last reply, wait this long for the client's EOF */
+
+struct conn {
+    int fd;
+    uint32_t watching; /* the epoll events registered for it */
+    bool eof; /* the client has sent all it will: answer, then close */
+    struct framer in; /* its unfinished line */
+    struct outbuf out; /* its replies the socket has not taken yet */
+    bool draining; /* shutting down: it had its last read, nothing more is served */
+    bool half_closed; /* draining, all replies sent: input is dropped until the EOF */
+    struct conn *prev, *next; /* every open connection, for the drain */
+};
+
+/* One worker thread. Its counter is its own, on its own cache line: workers
+ * never write to the same line, and a reader just adds them up. */
+struct worker {
+    _Alignas(64) _Atomic uint64_t processed; /* events taken off the queue and done with */
+    struct workers *all;
+    pthread_t thread;
+};
+
+/* The threads that apply events, and what they share. */
+struct workers {
+    struct queue *queue;
+    unsigned work_us;
+    struct accounts balances; /* lock-free */
+    unsigned count;
+    struct worker *each;
+    int exited_fd; /* an eventfd: each worker adds 1 as it exits */
+};
+
+/* The event loop's counters: only it writes them, anybody may read them. */
+struct counters {
+    _Alignas(64) _Atomic uint64_t received; /* valid events taken in: accepted + dropped */
+    _Atomic uint64_t dropped; /* events refused: server_busy or shutting_down */
+};
+
+struct server {
+    const struct options *opts;
+    int epoll_fd;
+    int listen_fd;
+    size_t conns; /* connections open */
+    uint64_t accept_resume; /* while out of fds: when to try accepting again (ms), else 0 */
+    char *read_buf; /* one read's bytes; shared, since one read is handled at a time */
+    struct outbuf replies; /* the replies to that read, shared likewise */
+    struct queue queue; /* events waiting for the workers */
+    struct counters counters;
+    struct workers *workers; /* for the balances and their counters */
+    int signal_fd; /* SIGINT and SIGTERM arrive here */
+    bool draining; /* a signal came: finish what was read, then stop */
+    uint64_t linger_deadline; /* draining: when half-closed clients are closed anyway (ms) */
+    uint64_t drain_deadline; /* draining: when to give up (ms) */
+    struct conn *conn_list;
+};
+
+static void accept_clients(struct server *s);
+static void pause_accepting(struct server *s);
+static void resume_accepting(struct server *s);
+static bool on_readable(struct server *s, struct conn *c);
+static bool on_writable(struct server *s, struct conn *c);
+static bool handle_input(struct server *s, struct conn *c, struct chunk *bytes);
+static void handle_request(struct server *s, char *line, size_t len);
+static void queue_event(struct server *s, const struct request *req);
+static void answer_balance(struct server *s, const struct request *req);
+static void answer_metrics(struct server *s);
+static void answer_health(struct server *s);
+static void *process_events(void *arg);
+static void on_signal(struct server *s);
+static void begin_shutdown(struct server *s, int signo);
+static void expire_drain(struct server *s);
+static int finish(struct server *s);
+
+/*** main ***/
+
+static void run(struct server *s);
+static void watch(struct server *s, int op, int fd, uint32_t events, void *ptr);
+
+int main(int argc, char **argv)
+{
+    struct options opts;
+    options_parse(&opts, &stage, argc, argv);
+
+    /* Blocked before any thread starts, so that every thread inherits the
+     * mask: the signals wait in the signalfd for the event loop. */
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+
+    struct server s = {.opts = &opts, .read_buf = malloc(READ_CHUNK)};
+    s.signal_fd = signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
+    struct workers w = {.queue = &s.queue, .work_us = opts.work_us, .count = opts.workers};
+    w.each = aligned_alloc(_Alignof(struct worker), w.count * sizeof(struct worker));
+    s.workers = &w;
+    w.exited_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    s.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (!s.read_buf || !w.each || !accounts_init(&w.balances) || s.epoll_fd < 0 ||
+        s.signal_fd < 0 || w.exited_fd < 0 || !queue_init(&s.queue, opts.queue_cap)) {
+        log_error("cannot start: %s", strerror(errno)); /* malloc sets errno too */
+        return 1;
+    }
+    for (unsigned i = 0; i < w.count; i++) {
+        w.each[i] = (struct worker){.all = &w};
+        int err = pthread_create(&w.each[i].thread, NULL, process_events, &w.each[i]);
+        if (err) {
+            log_error("cannot start worker %u: %s", i, strerror(err));
+            return 1;
+        }
+    }
+    s.listen_fd = listen_or_exit(stage.name, opts.host, opts.port, true);
+    watch(&s, EPOLL_CTL_ADD, s.listen_fd, EPOLLIN, NULL); /* NULL marks the listener */
+    watch(&s, EPOLL_CTL_ADD, s.signal_fd, EPOLLIN, &s.signal_fd);
+    urcu_memb_register_thread(); /* the event loop reads the balances too */
+    run(&s);
+    return finish(&s);
+}
+
+/*** event loop ***/
+
+/* Runs until a signal came and every connection is closed, or the drain
+ * deadline passed. */
+static void run(struct server *s)
+{
+    struct epoll_event events[MAX_EVENTS];
+    while (!s->draining || (s->conn_list && monotonic_ms() < s->drain_deadline)) {
+        int timeout = s->draining ? DRAIN_TICK_MS : s->accept_resume ? ACCEPT_PAUSE_MS : -1;
+        int n = epoll_wait(s->epoll_fd, events, MAX_EVENTS, timeout);
+        if (n < 0 && errno != EINTR) {
+            log_error("epoll_wait: %s", strerror(errno));
+            exit(1);
+        }
+        if (s->accept_resume && monotonic_ms() >= s->accept_resume)
+            resume_accepting(s);
+        bool signalled = false;
+        for (int i = 0; i < n; i++) {
+            struct conn *c = events[i].data.ptr;
+            uint32_t ev = events[i].events;
+            if (!c) {
+                accept_clients(s);
+                continue;
+            }
+            if (events[i].data.ptr == &s->signal_fd) {
+                signalled = true; /* after this batch: the drain may close connections */
+                continue;
+            }
+            if ((ev & EPOLLOUT) && !on_writable(s, c))
+                continue; /* closed */
+            if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR))
+                on_readable(s, c);
+        }
+        if (signalled)
+            on_signal(s);
+        if (s->draining)
+            expire_drain(s);
+    }
+}
+
+static void watch(struct server *s, int op, int fd, uint32_t events, void *ptr)
+{
+    struct epoll_event ev = {.events = events, .data.ptr = ptr};
+    if (epoll_ctl(s->epoll_fd, op, fd, &ev) != 0) {
+        log_error("epoll_ctl: %s", strerror(errno)); /* only a bug gets here */
+        abort();
+    }
+}
+
+/*** connections ***/
+
+/* Accepts every waiting client. Over --max-conns a client is told why and
+ * closed; out of file descriptors, accepting pauses (the listener would
+ * otherwise wake us again at once, for ever). */
+static void accept_clients(struct server *s)
+{
+    for (;;) {
+        int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                pause_accepting(s);
+            else if (errno != EAGAIN && errno != EWOULDBLOCK)
+                log_warn("accept: %s", strerror(errno));
+            return;
+        }
+        if (s->conns >= s->opts->max_conns) {
+            refuse_connection(fd, TOO_MANY_CONNECTIONS_LINE, TOO_MANY_CONNECTIONS_LEN);
+            continue;
+        }
+        struct conn *c = malloc(sizeof *c);
+        if (!c) {
+            close(fd);
+            pause_accepting(s);
+            return;
+        }
+        *c = (struct conn){.fd = fd, .watching = EPOLLIN, .next = s->conn_list};
+        if (c->next)
+            c->next->prev = c;
+        s->conn_list = c;
+        framer_init(&c->in, s->opts->max_line);
+        tune_client_socket(fd);
+        watch(s, EPOLL_CTL_ADD, fd, c->watching, c);
+        s->conns++;
+    }
+}
+
+static void pause_accepting(struct server *s)
+{
+    log_warn("cannot accept (%s): pausing accepts for %d ms", strerror(errno), ACCEPT_PAUSE_MS);
+    watch(s, EPOLL_CTL_DEL, s->listen_fd, 0, NULL);
+    s->accept_resume = monotonic_ms() + ACCEPT_PAUSE_MS;
+}
+
+static void resume_accepting(struct server *s)
+{
+    s->accept_resume = 0;
+    watch(s, EPOLL_CTL_ADD, s->listen_fd, EPOLLIN, NULL);
+}
+
+/* Returns false: the connection is closed and freed. */
+static bool close_conn(struct server *s, struct conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conn_list = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    close(c->fd); /* also removes it from epoll */
+    framer_free(&c->in);
+    outbuf_free(&c->out);
+    free(c);
+    s->conns--;
+    return false;
+}
+
+/* After a write: close if done or broken; otherwise watch for what we need.
+ * A client whose unread replies pass --max-outbuf is not read until they drain. */
+static bool after_send(struct server *s, struct conn *c, enum send_status st)
+{
+    if (st == SEND_FAILED || (c->eof && st == SEND_DONE))
+        return close_conn(s, c);
+    if (c->draining && st == SEND_DONE && !c->half_closed) {
+        shutdown(c->fd, SHUT_WR); /* all answered: the client sees EOF */
+        c->half_closed = true; /* and we wait for its own, so that closing sends no reset */
+    }
+    uint32_t want = 0;
+    if (!c->eof && (c->half_closed || (!c->draining && outbuf_len(&c->out) <= s->opts->max_outbuf)))
+        want |= EPOLLIN;
+    if (st == SEND_PENDING)
+        want |= EPOLLOUT;
+    if (want != c->watching) {
+        c->watching = want;
+        watch(s, EPOLL_CTL_MOD, c->fd, want, c);
+    }
+    return true;
+}
+
+/* One read, every complete line in it answered, the replies written at once. */
+static bool on_readable(struct server *s, struct conn *c)
+{
+    ssize_t n = recv(c->fd, s->read_buf, READ_CHUNK, 0);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            return true;
+        return close_conn(s, c); /* reset by the peer, ... */
+    }
+    if (n == 0) {
+        c->eof = true; /* an unfinished last line is not a line: it gets no reply */
+    } else if (!c->draining) { /* draining: what comes after the last read is dropped */
+        struct chunk bytes = {s->read_buf, (size_t)n};
+        if (!handle_input(s, c, &bytes)) {
+            outbuf_clear(&s->replies);
+            return close_conn(s, c);
+        }
+    }
+    return after_send(s, c, outbuf_send(&s->replies, &c->out, c->fd));
+}
+
+static bool on_writable(struct server *s, struct conn *c)
+{
+    return after_send(s, c, outbuf_flush(&c->out, c->fd));
+}
+
+/* Answers every complete line in bytes; false if the connection must close. */
+static bool handle_input(struct server *s, struct conn *c, struct chunk *bytes)
+{
+    for (;;) {
+        struct frame f = framer_next(&c->in, bytes);
+        switch (f.kind) {
+        case FRAME_NONE: return true;
+        case FRAME_LINE: handle_request(s, f.line, f.len); break;
+        case FRAME_TOO_LONG: respond_error(&s->replies, REASON_LINE_TOO_LONG); break;
+        case FRAME_NO_MEMORY: return false;
+        }
+    }
+}
+
+/*** requests ***/
+
+static void handle_request(struct server *s, char *line, size_t len)
+{
+    struct request req;
+    request_parse(line, len, &req);
+    switch (req.kind) {
+    case REQUEST_EVENT: queue_event(s, &req); break;
+    case REQUEST_COMMAND:
+        if (req.command == COMMAND_BALANCE)
+            answer_balance(s, &req);
+        else if (req.command == COMMAND_METRICS)
+            answer_metrics(s);
+        else if (req.command == COMMAND_HEALTH)
+            answer_health(s);
+        else
+            respond_error(&s->replies, REASON_UNKNOWN_TYPE);
+        break;
+    case REQUEST_INVALID: respond_error(&s->replies, req.reason); break;
+    }
+}
+
+/* Hands the event to the workers, or refuses it: never waits for room. */
+static void queue_event(struct server *s, const struct request *req)
+{
+    struct queued_event e = {.delta = event_delta(req), .user_len = req->user_len};
+    memcpy(e.user, req->user, req->user_len);
+    atomic_fetch_add_explicit(&s->counters.received, 1, memory_order_relaxed);
+    if (s->draining) {
+        atomic_fetch_add_explicit(&s->counters.dropped, 1, memory_order_relaxed);
+        respond_rejected(&s->replies, REASON_SHUTTING_DOWN);
+    } else if (queue_try_push(&s->queue, &e)) {
+        respond_accepted(&s->replies);
+    } else {
+        atomic_fetch_add_explicit(&s->counters.dropped, 1, memory_order_relaxed);
+        respond_rejected(&s->replies, REASON_SERVER_BUSY);
+    }
+}
+
+/* Reads the shared balances on the event-loop thread, with no lock: it never
+ * waits for a worker. */
+static void answer_balance(struct server *s, const struct request *req)
+{
+    if (req->reason != REASON_NONE) {
+        respond_error(&s->replies, req->reason);
+        return;
+    }
+    int64_t balance = accounts_get(&s->workers->balances, req->user, req->user_len);
+    respond_balance(&s->replies, req->user, req->user_len, balance);
+}
+
+static uint64_t count_processed(const struct workers *w)
+{
+    uint64_t processed = 0;
+    for (unsigned i = 0; i < w->count; i++)
+        processed += atomic_load_explicit(&w->each[i].processed, memory_order_relaxed);
+    return processed;
+}
+
+static void answer_health(struct server *s)
+{
+    respond_health(&s->replies, s->draining);
+}
+
+/* Reads the counters without a lock. processed is read first: every event it
+ * counts was received before, so received >= processed + dropped holds in
+ * every answer, and at rest they are equal. */
+static struct metrics read_metrics(struct server *s)
+{
+    uint64_t processed = count_processed(s->workers);
+    return (struct metrics){
+        .received = atomic_load_explicit(&s->counters.received, memory_order_relaxed),
+        .processed = processed,
+        .dropped = atomic_load_explicit(&s->counters.dropped, memory_order_relaxed),
+        .queued = queue_len(&s->queue),
+        .connections = s->conns,
+    };
+}
+
+static void answer_metrics(struct server *s)
+{
+    struct metrics m = read_metrics(s);
+    respond_metrics(&s->replies, &m);
+}
+
+/*** processing ***/
+
+/* A worker thread: takes events off the queue and applies them, one at a
+ * time, without a lock: the balances are lock-free. It is registered with
+ * RCU, as every thread that reads the table must be. An event that would overflow a balance is not
+ * applied, is logged, and counts as processed. */
+static void *process_events(void *arg)
+{
+    struct worker *self = arg;
+    struct workers *w = self->all;
+    urcu_memb_register_thread();
+    struct queued_event e;
+    while (queue_pop(w->queue, &e)) { /* until the queue is closed and empty */
+        simulate_work(w->work_us);
+        int64_t balance;
+        bool applied = accounts_apply(&w->balances, e.user, e.user_len, e.delta, &balance);
+        if (applied)
+            log_debug("balance of '%.*s' is now %" PRId64, (int)e.user_len, e.user, balance);
+        else
+            log_warn("event not applied: the balance of '%.*s' would overflow", (int)e.user_len,
+                     e.user);
+        atomic_fetch_add_explicit(&self->processed, 1, memory_order_relaxed);
+        if (log_enabled(LOG_DEBUG) && queue_len(w->queue) == 0)
+            log_debug("queue empty: %" PRIu64 " events processed", count_processed(w));
+    }
+    urcu_memb_unregister_thread();
+    uint64_t one = 1;
+    if (write(w->exited_fd, &one, sizeof one) < 0)
+        log_error("cannot report a worker's exit: %s", strerror(errno));
+    return NULL;
+}
+
+/*** shutdown ***/
+
+/* The first signal starts the drain; a second one exits at once. */
+static void on_signal(struct server *s)
+{
+    struct signalfd_siginfo info;
+    while (read(s->signal_fd, &info, sizeof info) == (ssize_t)sizeof info) {
+        int signo = (int)info.ssi_signo;
+        if (s->draining) {
+            log_warn("%s again: exiting now", strsignal(signo));
+            _exit(128 + signo);
+        }
+        begin_shutdown(s, signo);
+    }
+}
+
+/* Stops accepting, and gives every connection one last, bounded,
+ * non-blocking read, so that lines already delivered are answered too; after
+ * it a connection reads nothing more, flushes its replies and half-closes. */
+static void begin_shutdown(struct server *s, int signo)
+{
+    log_info("%s: draining (a second signal exits at once)", strsignal(signo));
+    s->draining = true;
+    uint64_t now = monotonic_ms();
+    s->drain_deadline = now + s->opts->drain_timeout_ms;
+    s->linger_deadline =
+        now + (s->opts->drain_timeout_ms < LINGER_MS ? s->opts->drain_timeout_ms : LINGER_MS);
+    close(s->listen_fd); /* also leaves epoll, if it was watched */
+    s->accept_resume = 0;
+    for (struct conn *c = s->conn_list, *next; c; c = next) {
+        next = c->next;
+        if (!on_readable(s, c))
+            continue; /* closed */
+        c->draining = true;
+        after_send(s, c, outbuf_len(&c->out) ? SEND_PENDING : SEND_DONE);
+    }
+}
+
+/* Half-closed clients that have not sent their EOF by the linger deadline
+ * are closed anyway: they have every reply. */
+static void expire_drain(struct server *s)
+{
+    if (monotonic_ms() < s->linger_deadline)
+        return;
+    for (struct conn *c = s->conn_list, *next; c; c = next) {
+        next = c->next;
+        if (c->half_closed)
+            close_conn(s, c);
+    }
+}
+
+/* Waits, until the drain deadline, for every worker to exit, still watching
+ * for a second signal; false if the time ran out. */
+static bool join_workers(struct server *s)
+{
+    struct workers *w = s->workers;
+    struct pollfd fds[] = {{.fd = w->exited_fd, .events = POLLIN},
+                           {.fd = s->signal_fd, .events = POLLIN}};
+    uint64_t exited = 0;
+    while (exited < w->count) {
+        uint64_t now = monotonic_ms();
+        if (now >= s->drain_deadline)
+            return false;
+        if (poll(fds, 2, (int)(s->drain_deadline - now)) < 0 && errno != EINTR)
+            return false;
+        if (fds[1].revents)
+            on_signal(s); /* a second signal: exits */
+        uint64_t n;
+        if (fds[0].revents && read(w->exited_fd, &n, sizeof n) == (ssize_t)sizeof n)
+            exited += n;
+    }
+    for (unsigned i = 0; i < w->count; i++)
+        pthread_join(w->each[i].thread, NULL);
+    return true;
+}
+
+/* After the event loop: the workers empty the queue within what is left of
+ * --drain-timeout-ms, the final metrics line goes to stdout, and everything
+ * is freed. Exit status 0, or 1 if the drain ran out of time. */
+static int finish(struct server *s)
+{
+    size_t cut = s->conns; /* still flushing at the deadline */
+    while (s->conn_list)
+        close_conn(s, s->conn_list);
+    queue_close(&s->queue);
+    bool joined = join_workers(s);
+
+    struct metrics m = read_metrics(s);
+    struct outbuf line = {0};
+    respond_metrics(&line, &m);
+    fwrite(line.data, 1, outbuf_len(&line), stdout);
+    fflush(stdout);
+    outbuf_free(&line);
+
+    if (!joined || cut > 0) {
+        log_error("drain timed out after %u ms: %" PRIu64 " events not processed, %zu "
+                  "connections cut",
+                  s->opts->drain_timeout_ms, m.received - m.dropped - m.processed, cut);
+        _exit(1); /* workers may still be running: nothing can be freed */
+    }
+    log_info("drained: %" PRIu64 " events processed", m.processed);
+
+    accounts_destroy(&s->workers->balances);
+    urcu_memb_unregister_thread();
+    queue_destroy(&s->queue);
+    free(s->workers->each);
+    outbuf_free(&s->replies);
+    free(s->read_buf);
+    close(s->workers->exited_fd);
+    close(s->signal_fd);
+    close(s->epoll_fd);
+    return 0;
+}
