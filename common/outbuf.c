@@ -60,6 +60,8 @@ void outbuf_commit(struct outbuf *b, size_t n)
 
 void outbuf_append(struct outbuf *b, const char *data, size_t n)
 {
+    if (n == 0) /* data may be NULL: an empty buffer's */
+        return;
     char *p = outbuf_reserve(b, n);
     if (p) {
         memcpy(p, data, n);
@@ -89,6 +91,10 @@ enum send_status outbuf_flush(struct outbuf *pending, int fd)
 {
     if (pending->failed)
         return SEND_FAILED;
+    if (outbuf_len(pending) == 0) { /* data may be NULL: no pointer arithmetic on it */
+        outbuf_free(pending);
+        return SEND_DONE;
+    }
     size_t written;
     enum send_status st =
         write_some(fd, pending->data + pending->start, outbuf_len(pending), &written);
@@ -104,6 +110,8 @@ enum send_status outbuf_send(struct outbuf *staged, struct outbuf *pending, int 
         outbuf_clear(staged);
         return SEND_FAILED;
     }
+    if (outbuf_len(staged) == 0) /* data may be NULL: no pointer arithmetic on it */
+        return outbuf_flush(pending, fd);
     if (outbuf_len(pending) > 0) { /* keep the order: behind what is already waiting */
         outbuf_append(pending, staged->data + staged->start, outbuf_len(staged));
         outbuf_clear(staged);

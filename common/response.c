@@ -90,11 +90,14 @@ void respond_health(struct outbuf *out, int draining)
         APPEND_LITERAL(out, "{\"status\":\"ok\"}\n");
 }
 
+/* Five keys and five numbers of up to 20 digits: 163 bytes, then snprintf's NUL. */
+#define METRICS_MAX 192
+
 void respond_metrics(struct outbuf *out, const struct metrics *m)
 {
-    char *p = outbuf_reserve(out, 160);
+    char *p = outbuf_reserve(out, METRICS_MAX);
     if (p)
-        outbuf_commit(out, (size_t)snprintf(p, 160,
+        outbuf_commit(out, (size_t)snprintf(p, METRICS_MAX,
                                             "{\"received\":%" PRIu64 ",\"processed\":%" PRIu64
                                             ",\"dropped\":%" PRIu64 ",\"queued\":%" PRIu64
                                             ",\"connections\":%" PRIu64 "}\n",

@@ -312,7 +312,9 @@ static void *process_events(void *arg)
         queue_pop(p->queue, &e);
         simulate_work(p->work_us);
         int64_t balance;
-        if (!balances_apply(p->balances, e.user, e.user_len, e.delta, &balance))
+        if (balances_apply(p->balances, e.user, e.user_len, e.delta, &balance))
+            log_debug("balance of '%.*s' is now %" PRId64, (int)e.user_len, e.user, balance);
+        else
             log_warn("event not applied: the balance of '%.*s' would overflow", (int)e.user_len,
                      e.user);
         p->processed++;
