@@ -8,6 +8,28 @@
 #include <urcu/urcu-memb.h> /* the flavour: see README.md */
 #include <urcu/rculfhash.h>
 
+/* ThreadSanitizer cannot see the ordering the table gives: liburcu is not
+ * instrumented, so a node published by one thread (a release inside
+ * cds_lfht_add_unique) and found by another (an acquire inside the lookup)
+ * would look like a race on the node's fields. These two annotations tell it
+ * what liburcu guarantees; in other builds they are nothing. */
+#if defined(__SANITIZE_THREAD__)
+#define UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define UNDER_TSAN 1
+#endif
+#endif
+#ifdef UNDER_TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define tsan_published(node) __tsan_release(node)
+#define tsan_found(node)     __tsan_acquire(node)
+#else
+#define tsan_published(node) ((void)0)
+#define tsan_found(node)     ((void)0)
+#endif
+
 struct account {
     struct cds_lfht_node node;
     struct rcu_head rcu; /* for freeing after the last reader has left */
@@ -62,8 +84,9 @@ static unsigned long hash_user(const char *user, size_t len)
 
 static int match(struct cds_lfht_node *node, const void *k)
 {
-    const struct account *acct = caa_container_of(node, struct account, node);
+    struct account *acct = caa_container_of(node, struct account, node);
     const struct key *key = k;
+    tsan_found(acct);
     return acct->user_len == key->len && memcmp(acct->user, key->user, key->len) == 0;
 }
 
@@ -91,6 +114,7 @@ static struct account *find_or_add(struct accounts *a, const struct key *key, un
     atomic_init(&fresh->balance, 0);
     fresh->user_len = key->len;
     memcpy(fresh->user, key->user, key->len);
+    tsan_published(fresh);
     struct cds_lfht_node *winner = cds_lfht_add_unique(a->table, hash, match, key, &fresh->node);
     if (winner != &fresh->node) { /* another thread added this user first */
         free(fresh); /* never published: nobody else can see it */
