@@ -47,7 +47,7 @@ struct stage_info {
 };
 
 /* Fills opts with defaults, then with argv. --help prints the usage and exits 0;
- * a bad option or value prints one clear line and exits 2. Sets the log level. */
+ * a bad option or value prints what is wrong and exits 2. Sets the log level. */
 void options_parse(struct options *opts, const struct stage_info *stage, int argc, char **argv);
 
 #endif

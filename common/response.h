@@ -11,24 +11,30 @@
 
 const char *reason_name(enum reason reason);
 
-void respond_echo(struct outbuf *out, const char *line, size_t len); /* the line itself */
-void respond_accepted(struct outbuf *out); /* {"status":"accepted"} */
-void respond_error(struct outbuf *out, enum reason reason); /* {"status":"error","reason":R} */
-void respond_rejected(struct outbuf *out,
-                      enum reason reason); /* {"status":"rejected","reason":R} */
-void respond_new_balance(struct outbuf *out, int64_t balance); /* {"status":"ok","balance":N} */
+/* the line itself */
+void respond_echo(struct outbuf *out, const char *line, size_t len);
+/* {"status":"accepted"} */
+void respond_accepted(struct outbuf *out);
+/* {"status":"error","reason":R} */
+void respond_error(struct outbuf *out, enum reason reason);
+/* {"status":"rejected","reason":R} */
+void respond_rejected(struct outbuf *out, enum reason reason);
+/* {"status":"ok","balance":N} */
+void respond_new_balance(struct outbuf *out, int64_t balance);
+/* {"status":"ok","user":U,"balance":N}, U escaped */
 void respond_balance(struct outbuf *out, const char *user, size_t user_len, int64_t balance);
+/* {"status":"ok"}, or {"status":"draining"} */
 void respond_health(struct outbuf *out, int draining);
 
 struct metrics {
-    uint64_t received;  /* valid events taken in: accepted + dropped */
+    uint64_t received; /* valid events taken in: accepted + dropped */
     uint64_t processed; /* events applied to the state (or found to overflow) */
-    uint64_t dropped;   /* events refused: server_busy or shutting_down */
-    uint64_t queued;    /* events waiting in the queue now */
+    uint64_t dropped; /* events refused: server_busy or shutting_down */
+    uint64_t queued; /* events waiting in the queue now */
     uint64_t connections;
 };
 /* {"received":N,"processed":N,"dropped":N,"queued":N,"connections":N} */
-void respond_metrics(struct outbuf *out, const struct metrics *m); /* {"status":"ok"|"draining"} */
+void respond_metrics(struct outbuf *out, const struct metrics *m);
 
 /* The whole refusal line for a connection over the limit. */
 extern const char TOO_MANY_CONNECTIONS_LINE[];
