@@ -1,0 +1,813 @@
+#define HARNESS_IMPLEMENTATION
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/*** failures ***/
+
+/* The test's call that is running, named in every failure. */
+static const char *site_file = "?";
+static int site_line;
+
+void harness_set_site(const char *file, int line)
+{
+    site_file = file;
+    site_line = line;
+}
+
+static void fail_test(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void fail_test(const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    /* What ck_abort_msg() expands to, with the test's file and line. */
+    _ck_assert_failed(site_file, site_line, "Failed", "%s", msg);
+    abort(); /* not reached: Check ends the test */
+}
+
+#define require(cond, ...)                                                                         \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            fail_test(__VA_ARGS__);                                                                \
+    } while (0)
+
+/* s[0 .. n) for a message: quoted, control bytes escaped, at most ~200 bytes. */
+static const char *quoted(const char *s, size_t n, char *buf, size_t cap)
+{
+    size_t o = 0;
+    buf[o++] = '"';
+    for (size_t i = 0; i < n && o + 8 < cap; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        const char *esc = ch == '\n' ? "\\n" : ch == '\r' ? "\\r" : ch == '\t' ? "\\t" : NULL;
+        if (esc)
+            o += (size_t)snprintf(buf + o, cap - o, "%s", esc);
+        else if (ch < 0x20 || ch == 0x7f)
+            o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", ch);
+        else
+            buf[o++] = (char)ch;
+        if (i + 1 < n && o + 8 >= cap)
+            o += (size_t)snprintf(buf + o, cap - o, "...");
+    }
+    snprintf(buf + o, cap - o, "\"");
+    return buf;
+}
+
+/*** time ***/
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds left until deadline, for poll(): never negative. */
+static int ms_left(long long deadline)
+{
+    long long left = deadline - now_ms();
+    return left > 0 ? (int)left : 0;
+}
+
+/* poll() on one fd until deadline, retrying on EINTR. Returns revents, 0 on
+ * timeout. */
+static short poll_one(int fd, short events, long long deadline)
+{
+    for (;;) {
+        struct pollfd p = {.fd = fd, .events = events};
+        int n = poll(&p, 1, ms_left(deadline));
+        if (n > 0)
+            return p.revents;
+        if (n == 0)
+            return 0;
+        if (errno != EINTR)
+            fail_test("poll: %s", strerror(errno));
+    }
+}
+
+/*** the servers still running ***/
+
+#define MAX_LIVE 32
+
+/* Copies, not pointers: the teardown runs after the test's frames are gone. */
+static struct {
+    pid_t pid;
+    char name[32];
+    char log_path[64];
+} live[MAX_LIVE];
+
+static void forget_server(pid_t pid)
+{
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (live[i].pid == pid)
+            live[i].pid = 0;
+}
+
+static void dump_file(const char *name, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    long from = size > 64 * 1024 ? size - 64 * 1024 : 0;
+    fseek(f, from, SEEK_SET);
+    fprintf(stderr, "---- %s stderr (%s)%s ----\n", name, path, from ? ", last 64 KiB" : "");
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        fwrite(buf, 1, n, stderr);
+    fprintf(stderr, "---- end of %s stderr ----\n", name);
+    fclose(f);
+}
+
+void harness_kill_servers(void)
+{
+    for (int i = 0; i < MAX_LIVE; i++) {
+        if (live[i].pid <= 0)
+            continue;
+        kill(live[i].pid, SIGKILL);
+        waitpid(live[i].pid, NULL, 0);
+        fprintf(stderr, "harness: killed %s (pid %d), left running by the test\n", live[i].name,
+                (int)live[i].pid);
+        dump_file(live[i].name, live[i].log_path);
+        unlink(live[i].log_path);
+        live[i].pid = 0;
+    }
+}
+
+static void remember_server(const struct server *srv)
+{
+    for (int i = 0; i < MAX_LIVE; i++) {
+        if (live[i].pid == 0) {
+            live[i].pid = srv->pid;
+            snprintf(live[i].name, sizeof live[i].name, "%s", srv->name);
+            snprintf(live[i].log_path, sizeof live[i].log_path, "%s", srv->log_path);
+            return;
+        }
+    }
+    fail_test("more than %d servers at once", MAX_LIVE);
+}
+
+/*** starting ***/
+
+#define MAX_ARGS 64
+
+/* In the child: never outlive the test process, then become the server. */
+static void exec_server(const char *path, char **argv, pid_t parent, int out_fd, int log_fd)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(127);
+    int null_fd = open("/dev/null", O_RDONLY);
+    if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(log_fd, 2) < 0)
+        _exit(127);
+    execv(path, argv);
+    dprintf(2, "harness: cannot run %s: %s\n", path, strerror(errno));
+    _exit(127);
+}
+
+/* Reaps the server if it has exited; true if it has. */
+static bool reap_if_exited(struct server *srv)
+{
+    if (srv->pid <= 0)
+        return true;
+    int status;
+    pid_t r = waitpid(srv->pid, &status, WNOHANG);
+    if (r == 0)
+        return false;
+    if (r == srv->pid)
+        srv->status = status;
+    forget_server(srv->pid);
+    srv->pid = 0;
+    return true;
+}
+
+static void describe_status(int status, char *buf, size_t cap)
+{
+    if (WIFEXITED(status))
+        snprintf(buf, cap, "exit code %d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        snprintf(buf, cap, "signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+    else
+        snprintf(buf, cap, "wait status %#x", status);
+}
+
+static void fail_server_died(struct server *srv, const char *when)
+{
+    char how[96];
+    describe_status(srv->status, how, sizeof how);
+    dump_file(srv->name, srv->log_path);
+    fail_test("%s died on its own (%s) %s; its stderr is above (%s)", srv->name, how, when,
+              srv->log_path);
+}
+
+/* Reads one line from the server's stdout into buf; see
+ * server_read_stdout_line(). */
+static int read_stdout_line(struct server *srv, char *buf, size_t cap, long long deadline)
+{
+    for (;;) {
+        char *nl = memchr(srv->out_buf, '\n', srv->out_len);
+        if (nl) {
+            size_t len = (size_t)(nl - srv->out_buf);
+            require(len < cap, "%s: stdout line longer than %zu bytes", srv->name, cap - 1);
+            memcpy(buf, srv->out_buf, len);
+            buf[len] = '\0';
+            srv->out_len -= len + 1;
+            memmove(srv->out_buf, nl + 1, srv->out_len);
+            return (int)len;
+        }
+        require(srv->out_len < sizeof srv->out_buf, "%s: stdout line too long", srv->name);
+        if (poll_one(srv->stdout_fd, POLLIN, deadline) == 0)
+            return CLIENT_TIMEOUT;
+        ssize_t n =
+            read(srv->stdout_fd, srv->out_buf + srv->out_len, sizeof srv->out_buf - srv->out_len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return CLIENT_EOF;
+        srv->out_len += (size_t)n;
+    }
+}
+
+/* "stepNN listening on HOST:PORT": the port, or -1. */
+static int parse_listening_line(const char *name, const char *line)
+{
+    size_t prefix = strcspn(name, "_"); /* "step03_parse" announces itself as "step03" */
+    static const char middle[] = " listening on ";
+    if (strncmp(line, name, prefix) != 0 || strncmp(line + prefix, middle, strlen(middle)) != 0)
+        return -1;
+    const char *colon = strrchr(line, ':');
+    if (!colon || colon[1] == '\0')
+        return -1;
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end != '\0' || port <= 0 || port > 65535)
+        return -1;
+    return (int)port;
+}
+
+void server_startv(struct server *srv, const char *name, const char *const *args)
+{
+    memset(srv, 0, sizeof *srv);
+    srv->name = name;
+    srv->stdout_fd = -1;
+
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", BIN_DIR, name);
+    require(access(path, X_OK) == 0, "no server binary %s: %s", path, strerror(errno));
+
+    char *argv[MAX_ARGS];
+    int argc = 0;
+    argv[argc++] = (char *)name;
+    argv[argc++] = "--port";
+    argv[argc++] = "0";
+    for (; args && *args; args++) {
+        require(argc < MAX_ARGS - 1, "too many server arguments");
+        argv[argc++] = (char *)*args;
+    }
+    argv[argc] = NULL;
+
+    const char *tmp = getenv("TMPDIR");
+    snprintf(srv->log_path, sizeof srv->log_path, "%s/%.16s-XXXXXX.log",
+             tmp && strlen(tmp) < 32 ? tmp : "/tmp", name);
+    int log_fd = mkostemps(srv->log_path, 4, O_CLOEXEC);
+    require(log_fd >= 0, "mkstemps %s: %s", srv->log_path, strerror(errno));
+    int out[2];
+    require(pipe2(out, O_CLOEXEC) == 0, "pipe: %s", strerror(errno));
+
+    fflush(NULL); /* nothing buffered may be written twice */
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    require(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0)
+        exec_server(path, argv, parent, out[1], log_fd);
+    close(out[1]);
+    close(log_fd);
+    srv->pid = pid;
+    srv->stdout_fd = out[0];
+    remember_server(srv);
+    /* A failed test exits at once and leaves the log behind: say where. */
+    fprintf(stderr, "harness: %s (pid %d) logs to %s\n", name, (int)pid, srv->log_path);
+
+    char line[256];
+    int n = read_stdout_line(srv, line, sizeof line, now_ms() + HARNESS_START_TIMEOUT_MS);
+    if (n == CLIENT_EOF) {
+        server_wait(srv, HARNESS_STOP_TIMEOUT_MS);
+        if (srv->pid == 0)
+            fail_server_died(srv, "before its listening line");
+    }
+    if (n < 0) {
+        dump_file(name, srv->log_path);
+        fail_test("%s printed no listening line within %d ms", name, HARNESS_START_TIMEOUT_MS);
+    }
+    srv->port = parse_listening_line(name, line);
+    require(srv->port > 0, "%s: bad listening line \"%s\"", name, line);
+}
+
+void server_start(struct server *srv, const char *name, ...)
+{
+    const char *args[MAX_ARGS];
+    size_t n = 0;
+    va_list ap;
+    va_start(ap, name);
+    for (const char *a; (a = va_arg(ap, const char *)) != NULL;) {
+        require(n < MAX_ARGS - 1, "too many server arguments");
+        args[n++] = a;
+    }
+    va_end(ap);
+    args[n] = NULL;
+    server_startv(srv, name, args);
+}
+
+/*** stopping ***/
+
+static int pidfd_open_compat(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    (void)pid;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+int server_wait(struct server *srv, int timeout_ms)
+{
+    long long deadline = now_ms() + timeout_ms;
+    if (reap_if_exited(srv))
+        return srv->status;
+    int pidfd = pidfd_open_compat(srv->pid);
+    while (!reap_if_exited(srv)) {
+        if (ms_left(deadline) == 0) {
+            if (pidfd >= 0)
+                close(pidfd);
+            return -1;
+        }
+        if (pidfd >= 0) {
+            poll_one(pidfd, POLLIN, deadline); /* readable once the process exits */
+        } else {
+            /* No pidfd: check again shortly (waiting for an exit, not for data). */
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    if (pidfd >= 0)
+        close(pidfd);
+    return srv->status;
+}
+
+void server_signal(struct server *srv, int sig)
+{
+    require(srv->pid > 0, "%s is not running", srv->name);
+    require(kill(srv->pid, sig) == 0, "kill %s: %s", srv->name, strerror(errno));
+}
+
+void server_assert_alive(struct server *srv)
+{
+    if (reap_if_exited(srv))
+        fail_server_died(srv, "during the test");
+}
+
+int server_read_stdout_line(struct server *srv, char *buf, size_t cap, int timeout_ms)
+{
+    return read_stdout_line(srv, buf, cap, now_ms() + timeout_ms);
+}
+
+/* True if the log holds a sanitizer report. */
+static bool log_has_sanitizer_report(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    char line[1024];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f))
+        found = strstr(line, "Sanitizer: ") != NULL || strstr(line, "runtime error: ") != NULL;
+    fclose(f);
+    return found;
+}
+
+int server_stop(struct server *srv)
+{
+    server_assert_alive(srv);
+    /* Nothing on stdout but the listening line, so far. */
+    char extra[256], shown[256];
+    int n = read_stdout_line(srv, extra, sizeof extra, 0);
+    require(n == CLIENT_TIMEOUT && srv->out_len == 0, "%s wrote more to stdout: %s", srv->name,
+            n >= 0 ? quoted(extra, (size_t)n, shown, sizeof shown)
+                   : quoted(srv->out_buf, srv->out_len, shown, sizeof shown));
+    server_signal(srv, SIGTERM);
+    if (server_wait(srv, HARNESS_STOP_TIMEOUT_MS) < 0) {
+        fprintf(stderr, "harness: %s ignored SIGTERM for %d ms, sending SIGKILL\n", srv->name,
+                HARNESS_STOP_TIMEOUT_MS);
+        kill(srv->pid, SIGKILL);
+        server_wait(srv, HARNESS_STOP_TIMEOUT_MS);
+        require(srv->pid == 0, "%s survived SIGKILL", srv->name);
+    }
+    server_cleanup(srv);
+    return srv->status;
+}
+
+void server_cleanup(struct server *srv)
+{
+    require(srv->pid == 0, "%s is still running", srv->name);
+    if (srv->stdout_fd >= 0) {
+        close(srv->stdout_fd);
+        srv->stdout_fd = -1;
+    }
+    if (log_has_sanitizer_report(srv->log_path)) {
+        dump_file(srv->name, srv->log_path);
+        fail_test("%s: sanitizer report in its stderr (above, %s)", srv->name, srv->log_path);
+    }
+    unlink(srv->log_path);
+}
+
+void server_dump_log(struct server *srv)
+{
+    dump_file(srv->name, srv->log_path);
+}
+
+long server_rss_kib(struct server *srv)
+{
+    require(srv->pid > 0, "%s is not running", srv->name);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)srv->pid);
+    FILE *f = fopen(path, "r");
+    require(f != NULL, "open %s: %s", path, strerror(errno));
+    char line[256];
+    long kib = -1;
+    while (kib < 0 && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld kB", &kib) != 1)
+            kib = -1;
+    fclose(f);
+    require(kib >= 0, "no VmRSS in %s", path);
+    return kib;
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define RSS_IS_MEANINGFUL false
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RSS_IS_MEANINGFUL false
+#endif
+#endif
+#ifndef RSS_IS_MEANINGFUL
+#define RSS_IS_MEANINGFUL true
+#endif
+
+long server_check_rss_growth(struct server *srv, long before_kib, long max_kib)
+{
+    long growth = server_rss_kib(srv) - before_kib;
+    if (RSS_IS_MEANINGFUL)
+        require(growth < max_kib, "%s: RSS grew by %ld KiB, the bound is %ld KiB", srv->name,
+                growth, max_kib);
+    else
+        fprintf(stderr, "harness: %s RSS grew by %ld KiB (not checked under AddressSanitizer)\n",
+                srv->name, growth);
+    return growth;
+}
+
+/*** clients ***/
+
+int client_connect(struct client *c, int port)
+{
+    c->start = c->end = 0;
+    c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    require(c->fd >= 0, "socket: %s", strerror(errno));
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(c->fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+        require(errno == EINPROGRESS, "connect to port %d: %s", port, strerror(errno));
+        short ev = poll_one(c->fd, POLLOUT, now_ms() + HARNESS_REPLY_TIMEOUT_MS);
+        require(ev != 0, "connect to port %d: timed out", port);
+        int err = 0;
+        socklen_t len = sizeof err;
+        getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        require(err == 0, "connect to port %d: %s", port, strerror(err));
+    }
+    int flags = fcntl(c->fd, F_GETFL);
+    fcntl(c->fd, F_SETFL, flags & ~O_NONBLOCK);
+    int one = 1;
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return c->fd;
+}
+
+void client_close(struct client *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    c->start = c->end = 0;
+}
+
+void client_set_nonblocking(struct client *c)
+{
+    int flags = fcntl(c->fd, F_GETFL);
+    require(flags >= 0 && fcntl(c->fd, F_SETFL, flags | O_NONBLOCK) == 0, "fcntl: %s",
+            strerror(errno));
+}
+
+void client_shutdown_write(struct client *c)
+{
+    require(shutdown(c->fd, SHUT_WR) == 0, "shutdown: %s", strerror(errno));
+}
+
+void client_send_all(struct client *c, const void *data, size_t len)
+{
+    const char *p = data;
+    long long deadline = now_ms() + HARNESS_REPLY_TIMEOUT_MS;
+    while (len > 0) {
+        ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            p += n;
+            len -= (size_t)n;
+            deadline = now_ms() + HARNESS_REPLY_TIMEOUT_MS; /* progress: wait afresh */
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        require(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK), "send: %s",
+                n < 0 ? strerror(errno) : "sent nothing");
+        require(poll_one(c->fd, POLLOUT, deadline) != 0,
+                "send: no room for %d ms (%zu bytes left to send)", HARNESS_REPLY_TIMEOUT_MS, len);
+    }
+}
+
+void client_send_str(struct client *c, const char *s)
+{
+    client_send_all(c, s, strlen(s));
+}
+
+/* Reads more bytes into the buffer, waiting until deadline. Returns the bytes
+ * read, 0 on timeout, CLIENT_EOF or CLIENT_RESET. */
+static int fill(struct client *c, long long deadline)
+{
+    if (c->start > 0) {
+        memmove(c->buf, c->buf + c->start, c->end - c->start);
+        c->end -= c->start;
+        c->start = 0;
+    }
+    require(c->end < sizeof c->buf, "reply line longer than %zu bytes", sizeof c->buf);
+    for (;;) {
+        ssize_t n = recv(c->fd, c->buf + c->end, sizeof c->buf - c->end, MSG_DONTWAIT);
+        if (n > 0) {
+            c->end += (size_t)n;
+            return (int)n;
+        }
+        if (n == 0)
+            return CLIENT_EOF;
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            return CLIENT_RESET;
+        if (poll_one(c->fd, POLLIN, deadline) == 0)
+            return 0;
+    }
+}
+
+static int read_line_until(struct client *c, char *buf, size_t cap, long long deadline)
+{
+    size_t scanned = c->start;
+    for (;;) {
+        char *nl = memchr(c->buf + scanned, '\n', c->end - scanned);
+        if (nl) {
+            size_t len = (size_t)(nl - (c->buf + c->start));
+            require(len < cap, "reply line of %zu bytes does not fit in %zu", len, cap - 1);
+            memcpy(buf, c->buf + c->start, len);
+            buf[len] = '\0';
+            c->start += len + 1;
+            return (int)len;
+        }
+        scanned = c->end - c->start; /* fill() moves the unread bytes to the front */
+        int n = fill(c, deadline);
+        if (n == 0)
+            return CLIENT_TIMEOUT;
+        if (n < 0)
+            return n;
+    }
+}
+
+int client_read_line(struct client *c, char *buf, size_t cap, int timeout_ms)
+{
+    return read_line_until(c, buf, cap, now_ms() + timeout_ms);
+}
+
+static const char *result_name(int r)
+{
+    switch (r) {
+    case CLIENT_TIMEOUT: return "nothing (timed out)";
+    case CLIENT_EOF: return "EOF";
+    case CLIENT_RESET: return "a connection reset";
+    default: return "a line";
+    }
+}
+
+void client_expect_line(struct client *c, const char *expected, int timeout_ms)
+{
+    static char got[CLIENT_BUF_SIZE + 1];
+    int n = client_read_line(c, got, sizeof got, timeout_ms);
+    char want[256], have[256];
+    require(n >= 0, "expected %s, got %s after %d ms",
+            quoted(expected, strlen(expected), want, sizeof want), result_name(n), timeout_ms);
+    require(strcmp(got, expected) == 0 && (size_t)n == strlen(expected), "expected %s, got %s",
+            quoted(expected, strlen(expected), want, sizeof want),
+            quoted(got, (size_t)n, have, sizeof have));
+}
+
+void client_expect_reply(struct client *c, const char *request, const char *expected)
+{
+    size_t len = strlen(request);
+    char *line = malloc(len + 1); /* one write for the whole line */
+    require(line != NULL, "out of memory");
+    memcpy(line, request, len);
+    line[len] = '\n';
+    client_send_all(c, line, len + 1);
+    free(line);
+    client_expect_line(c, expected, HARNESS_REPLY_TIMEOUT_MS);
+}
+
+/* What fill() brought: the unread bytes, or why there were none. */
+static const char *describe_fill(struct client *c, int n, char *buf, size_t cap)
+{
+    if (n <= 0)
+        return result_name(n);
+    return quoted(c->buf + c->start, c->end - c->start, buf, cap);
+}
+
+void client_expect_silence(struct client *c, int ms)
+{
+    char what[256];
+    require(c->end == c->start, "expected silence, but %s were already received",
+            describe_fill(c, 1, what, sizeof what));
+    int n = fill(c, now_ms() + ms);
+    require(n == 0, "expected silence for %d ms, got %s", ms,
+            describe_fill(c, n, what, sizeof what));
+}
+
+void client_expect_eof(struct client *c, int timeout_ms)
+{
+    char what[256];
+    require(c->end == c->start, "expected EOF, but %s were received",
+            describe_fill(c, 1, what, sizeof what));
+    int n = fill(c, now_ms() + timeout_ms);
+    require(n == CLIENT_EOF, "expected EOF within %d ms, got %s", timeout_ms,
+            n == 0 ? "nothing" : describe_fill(c, n, what, sizeof what));
+}
+
+/*** flooding ***/
+
+bool client_flood(struct client *c, const char *line, size_t *sent, size_t max_bytes,
+                  int blocked_ms)
+{
+    size_t line_len = strlen(line);
+    require(line_len > 0 && line[line_len - 1] == '\n', "a flood line ends in '\\n'");
+    /* Many copies of the line, so that each send() offers a large chunk. */
+    size_t copies = 65536 / line_len + 1;
+    size_t chunk_len = copies * line_len;
+    char *chunk = malloc(chunk_len);
+    require(chunk != NULL, "out of memory");
+    for (size_t i = 0; i < copies; i++)
+        memcpy(chunk + i * line_len, line, line_len);
+
+    client_set_nonblocking(c);
+    bool blocked = false;
+    while (!blocked && *sent < max_bytes) {
+        size_t off = *sent % line_len; /* continue the stream where it stopped */
+        size_t want = chunk_len - off;
+        if (want > max_bytes - *sent)
+            want = max_bytes - *sent;
+        ssize_t n = send(c->fd, chunk + off, want, MSG_NOSIGNAL);
+        if (n > 0) {
+            *sent += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        require(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK), "send: %s",
+                n < 0 ? strerror(errno) : "sent nothing");
+        blocked = poll_one(c->fd, POLLOUT, now_ms() + blocked_ms) == 0;
+    }
+    free(chunk);
+    return blocked;
+}
+
+void client_flood_finish(struct client *c, const char *line, size_t sent, const char *reply,
+                         int timeout_ms)
+{
+    size_t line_len = strlen(line);
+    size_t rest = (line_len - sent % line_len) % line_len; /* of the last, partial line */
+    size_t lines = (sent + rest) / line_len;
+    const char *tail = line + line_len - rest;
+    long long deadline = now_ms() + timeout_ms;
+    static char got[CLIENT_BUF_SIZE + 1];
+
+    for (size_t done = 0; done < lines;) {
+        int n = read_line_until(c, got, sizeof got, 0); /* what is here, no waiting */
+        if (n >= 0) {
+            char have[256];
+            require(strcmp(got, reply) == 0, "flood: reply %zu of %zu is %s, not \"%s\"", done,
+                    lines, quoted(got, (size_t)n, have, sizeof have), reply);
+            done++;
+            continue;
+        }
+        require(n == CLIENT_TIMEOUT, "flood: after %zu of %zu replies, got %s", done, lines,
+                result_name(n));
+        /* Wait for replies and, while the last line is unfinished, for room. */
+        struct pollfd p = {.fd = c->fd, .events = POLLIN | (rest > 0 ? POLLOUT : 0)};
+        int r = poll(&p, 1, ms_left(deadline));
+        if (r < 0 && errno == EINTR)
+            continue;
+        require(r > 0, "flood: %zu of %zu replies within %d ms", done, lines, timeout_ms);
+        if ((p.revents & POLLOUT) && rest > 0) {
+            ssize_t w = send(c->fd, tail, rest, MSG_NOSIGNAL | MSG_DONTWAIT);
+            require(w > 0 || errno == EAGAIN || errno == EINTR, "send: %s", strerror(errno));
+            if (w > 0) {
+                tail += w;
+                rest -= (size_t)w;
+            }
+        }
+    }
+}
+
+/*** scenarios shared by stages ***/
+
+#define SLOW_READER_MAX_BYTES  ((size_t)100 << 20)
+#define SLOW_READER_PAUSE_MS   300 /* no room this long: the server paused reading */
+#define SLOW_READER_BLOCKED_MS 1000 /* no room this long: the server stopped reading */
+#define SLOW_READER_DRAIN_MS   30000 /* to read back everything sent */
+
+size_t scenario_slow_reader(struct server *srv, const char *line, const char *reply,
+                            const char *probe, const char *probe_reply, long max_rss_growth_kib)
+{
+    static struct client other, flooder;
+    client_connect(&other, srv->port);
+    client_connect(&flooder, srv->port);
+    client_expect_reply(&other, probe, probe_reply);
+    long rss_before = server_rss_kib(srv);
+
+    /* Flood until a whole SLOW_READER_BLOCKED_MS passes without a byte going
+     * through: a busy server only pauses its reading, a capped one stops. */
+    size_t sent = 0, before;
+    do {
+        before = sent;
+        int wait_ms = sent == 0 ? SLOW_READER_PAUSE_MS : SLOW_READER_BLOCKED_MS;
+        bool blocked = client_flood(&flooder, line, &sent, SLOW_READER_MAX_BYTES, wait_ms);
+        require(blocked, "%s read all %zu bytes from a client that never reads", srv->name, sent);
+    } while (sent > before);
+
+    /* Others are served while the flooder is stuck, and memory stays bounded. */
+    client_expect_reply(&other, probe, probe_reply);
+    long growth = server_check_rss_growth(srv, rss_before, max_rss_growth_kib);
+    fprintf(stderr,
+            "harness: %s: a client that never reads sent %zu bytes before its writes "
+            "blocked; server RSS grew by %ld KiB\n",
+            srv->name, sent, growth);
+
+    /* Once it reads, everything it sent is answered, and the server goes on. */
+    client_flood_finish(&flooder, line, sent, reply, SLOW_READER_DRAIN_MS);
+    client_expect_reply(&other, probe, probe_reply);
+    client_close(&flooder);
+    client_expect_reply(&other, probe, probe_reply);
+    client_close(&other);
+    return sent;
+}
+
+/*** suites ***/
+
+TCase *harness_tcase(const char *name)
+{
+    TCase *tc = tcase_create(name);
+    tcase_set_timeout(tc, HARNESS_TEST_TIMEOUT_S);
+    tcase_add_checked_fixture(tc, NULL, harness_kill_servers);
+    return tc;
+}
+
+int harness_run(Suite *suite)
+{
+    SRunner *sr = srunner_create(suite);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

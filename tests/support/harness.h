@@ -1,0 +1,193 @@
+/* Test harness for the integration tests: start a server binary, talk to it
+ * over TCP, stop it. Every wait is bounded and done with poll(); nothing
+ * sleeps to synchronise.
+ *
+ * A failure fails the test through Check, naming the test's line that called
+ * the helper (see "call sites" below), so these helpers belong in the test's
+ * own thread. A server started here never outlives the test process:
+ * it gets SIGKILL when the test process dies (PR_SET_PDEATHSIG), which is how
+ * a failed or timed-out test ends in Check's fork mode. The log of each server
+ * is named on stderr at start, and kept when its test fails. */
+#ifndef TESTS_HARNESS_H
+#define TESTS_HARNESS_H
+
+#include <check.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/*** timeouts ***/
+
+/* Generous enough for a sanitizer build on a busy machine. */
+#define HARNESS_START_TIMEOUT_MS 10000 /* for the listening line */
+#define HARNESS_STOP_TIMEOUT_MS  5000 /* from SIGTERM to exit, before SIGKILL */
+#define HARNESS_REPLY_TIMEOUT_MS 5000 /* default wait for one reply line */
+#define HARNESS_TEST_TIMEOUT_S   60 /* Check's per-test timeout in harness_tcase() */
+
+/*** servers ***/
+
+struct server {
+    const char *name; /* binary name in BIN_DIR, e.g. "step03_parse" */
+    pid_t pid; /* 0 once reaped */
+    int port; /* from the listening line */
+    int stdout_fd; /* read end of the server's stdout */
+    int status; /* wait status once reaped (see server_stop) */
+    char log_path[64]; /* the server's stderr */
+    char out_buf[512]; /* stdout bytes read but not yet returned as lines */
+    size_t out_len;
+};
+
+/* Starts BIN_DIR/name with "--port 0" followed by the extra arguments (a
+ * NULL-terminated list), and waits for its listening line. Fails the test if
+ * the line does not come within HARNESS_START_TIMEOUT_MS or the server dies. */
+void server_start(struct server *srv, const char *name, ...) __attribute__((sentinel));
+/* The same with the extra arguments as a NULL-terminated array (may be NULL). */
+void server_startv(struct server *srv, const char *name, const char *const *args);
+
+/* Fails the test, showing the server's log, if the server has exited. */
+void server_assert_alive(struct server *srv);
+
+/* Checks the server is still alive (a server that died on its own fails the
+ * test) and wrote nothing to stdout after its listening line, then SIGTERM,
+ * waits up to HARNESS_STOP_TIMEOUT_MS, then SIGKILL; then server_cleanup().
+ * Returns the wait status (stages 01-09 die of SIGTERM). */
+int server_stop(struct server *srv);
+
+/* Lower-level control, e.g. for graceful shutdown tests. */
+void server_signal(struct server *srv, int sig);
+/* Waits up to timeout_ms for the server to exit; its wait status, or -1 on
+ * timeout (the server is then still running). */
+int server_wait(struct server *srv, int timeout_ms);
+/* After server_wait() saw the server exit: fails the test if its log shows a
+ * sanitizer report, then removes the log (server_stop() ends with this). */
+void server_cleanup(struct server *srv);
+/* Reads the server's next stdout line after the listening line (without '\n')
+ * into buf; its length, -1 on timeout, -2 on EOF. */
+int server_read_stdout_line(struct server *srv, char *buf, size_t cap, int timeout_ms);
+
+/* The server's resident set size from /proc/PID/status (VmRSS), in KiB. */
+long server_rss_kib(struct server *srv);
+
+/* Fails the test if the server's RSS grew by max_kib or more since
+ * before_kib (a server_rss_kib() reading); returns the growth. Under
+ * AddressSanitizer RSS includes its quarantine of freed memory (up to
+ * 256 MiB by default), so there the growth is only reported. */
+long server_check_rss_growth(struct server *srv, long before_kib, long max_kib);
+
+/* Writes the server's stderr log to our stderr (at most its last 64 KiB). */
+void server_dump_log(struct server *srv);
+
+/* Kills and reaps every server a test left running, showing its log (the
+ * checked teardown of harness_tcase()). */
+void harness_kill_servers(void);
+
+/*** clients ***/
+
+#define CLIENT_BUF_SIZE (64 * 1024)
+
+/* Results of client_read_line() other than a length. */
+#define CLIENT_TIMEOUT (-1) /* no complete line within the timeout */
+#define CLIENT_EOF     (-2) /* the server closed (any unterminated bytes are dropped) */
+#define CLIENT_RESET   (-3) /* the connection failed (e.g. ECONNRESET) */
+
+/* One TCP connection to a server, with a buffer for reading lines. */
+struct client {
+    int fd;
+    size_t start, end; /* unread bytes are buf[start .. end) */
+    char buf[CLIENT_BUF_SIZE];
+};
+
+/* Connects to 127.0.0.1:port (blocking socket, TCP_NODELAY) within
+ * HARNESS_REPLY_TIMEOUT_MS, or fails the test. Returns c->fd. */
+int client_connect(struct client *c, int port);
+void client_close(struct client *c);
+/* Makes the socket non-blocking (the send helpers still wait for room). */
+void client_set_nonblocking(struct client *c);
+/* shutdown(SHUT_WR): the server sees EOF; replies can still be read. */
+void client_shutdown_write(struct client *c);
+
+/* Sends all len bytes (waiting, bounded, for room) or fails the test. */
+void client_send_all(struct client *c, const void *data, size_t len);
+void client_send_str(struct client *c, const char *s);
+
+/* Reads the next line into buf without its '\n', NUL-terminated. Returns its
+ * length, or CLIENT_TIMEOUT, CLIENT_EOF, CLIENT_RESET. A line that does not
+ * fit in buf (cap - 1 bytes) fails the test. */
+int client_read_line(struct client *c, char *buf, size_t cap, int timeout_ms);
+
+/* Fails the test unless the next line is exactly expected. */
+void client_expect_line(struct client *c, const char *expected, int timeout_ms);
+/* Sends request plus '\n', then expects exactly the reply line expected. */
+void client_expect_reply(struct client *c, const char *request, const char *expected);
+/* Fails the test if any byte (or EOF) arrives within ms. */
+void client_expect_silence(struct client *c, int ms);
+/* Fails the test unless the server closes cleanly (FIN, no reset) within
+ * timeout_ms with no further bytes. */
+void client_expect_eof(struct client *c, int timeout_ms);
+
+/* Writes line (which ends in '\n') over and over without reading replies,
+ * until writes stay blocked for blocked_ms (returns true) or *sent reaches
+ * max_bytes (returns false). *sent counts the bytes of the stream sent so far,
+ * possibly ending inside a line: start at 0, and call again with the same
+ * *sent to continue the stream. The socket is left non-blocking. */
+bool client_flood(struct client *c, const char *line, size_t *sent, size_t max_bytes,
+                  int blocked_ms);
+/* After client_flood(): sends the rest of the last, partial line while reading
+ * the replies, and expects one reply equal to reply per line sent, all within
+ * timeout_ms. */
+void client_flood_finish(struct client *c, const char *line, size_t sent, const char *reply,
+                         int timeout_ms);
+
+/*** scenarios shared by stages ***/
+
+/* A client that writes and never reads: the server must cap its unread
+ * output and stop reading it. Floods line (ending in '\n') from one client
+ * until its writes stay blocked (failing if 100 MiB go through), checks that
+ * another client's probe gets probe_reply promptly meanwhile, that the
+ * server's RSS grew by less than max_rss_growth_kib (as
+ * server_check_rss_growth() checks it), and that once the flooder
+ * reads, every line it sent is answered with reply. Returns the bytes the
+ * flooder sent before it blocked. */
+size_t scenario_slow_reader(struct server *srv, const char *line, const char *reply,
+                            const char *probe, const char *probe_reply, long max_rss_growth_kib);
+
+/*** call sites ***/
+
+/* Failure messages name the test's line that called the harness. */
+void harness_set_site(const char *file, int line);
+#define HARNESS_AT(call) (harness_set_site(__FILE__, __LINE__), call)
+
+#ifndef HARNESS_IMPLEMENTATION
+#define server_start(...)            HARNESS_AT(server_start(__VA_ARGS__))
+#define server_startv(...)           HARNESS_AT(server_startv(__VA_ARGS__))
+#define server_assert_alive(...)     HARNESS_AT(server_assert_alive(__VA_ARGS__))
+#define server_stop(...)             HARNESS_AT(server_stop(__VA_ARGS__))
+#define server_cleanup(...)          HARNESS_AT(server_cleanup(__VA_ARGS__))
+#define server_signal(...)           HARNESS_AT(server_signal(__VA_ARGS__))
+#define server_read_stdout_line(...) HARNESS_AT(server_read_stdout_line(__VA_ARGS__))
+#define server_rss_kib(...)          HARNESS_AT(server_rss_kib(__VA_ARGS__))
+#define server_check_rss_growth(...) HARNESS_AT(server_check_rss_growth(__VA_ARGS__))
+#define client_connect(...)          HARNESS_AT(client_connect(__VA_ARGS__))
+#define client_set_nonblocking(...)  HARNESS_AT(client_set_nonblocking(__VA_ARGS__))
+#define client_shutdown_write(...)   HARNESS_AT(client_shutdown_write(__VA_ARGS__))
+#define client_send_all(...)         HARNESS_AT(client_send_all(__VA_ARGS__))
+#define client_send_str(...)         HARNESS_AT(client_send_str(__VA_ARGS__))
+#define client_read_line(...)        HARNESS_AT(client_read_line(__VA_ARGS__))
+#define client_expect_line(...)      HARNESS_AT(client_expect_line(__VA_ARGS__))
+#define client_expect_reply(...)     HARNESS_AT(client_expect_reply(__VA_ARGS__))
+#define client_expect_silence(...)   HARNESS_AT(client_expect_silence(__VA_ARGS__))
+#define client_expect_eof(...)       HARNESS_AT(client_expect_eof(__VA_ARGS__))
+#define client_flood(...)            HARNESS_AT(client_flood(__VA_ARGS__))
+#define client_flood_finish(...)     HARNESS_AT(client_flood_finish(__VA_ARGS__))
+#define scenario_slow_reader(...)    HARNESS_AT(scenario_slow_reader(__VA_ARGS__))
+#endif
+
+/*** suites ***/
+
+/* A test case with HARNESS_TEST_TIMEOUT_S and harness_kill_servers() as a
+ * checked teardown. */
+TCase *harness_tcase(const char *name);
+/* Runs the suite, prints the results; returns the process exit status. */
+int harness_run(Suite *suite);
+
+#endif
