@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -446,6 +447,42 @@ void server_cleanup(struct server *srv)
 void server_dump_log(struct server *srv)
 {
     dump_file(srv->name, srv->log_path);
+}
+
+static bool file_contains(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    bool found = false;
+    char line[4096];
+    while (!found && fgets(line, sizeof line, f))
+        found = strstr(line, needle) != NULL;
+    fclose(f);
+    return found;
+}
+
+void server_wait_log(struct server *srv, const char *needle, int timeout_ms)
+{
+    long long deadline = now_ms() + timeout_ms;
+    int watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    require(watch >= 0, "inotify_init1: %s", strerror(errno));
+    require(inotify_add_watch(watch, srv->log_path, IN_MODIFY) >= 0, "inotify_add_watch %s: %s",
+            srv->log_path, strerror(errno));
+    /* Watch first, then look: a line written in between still wakes us. */
+    while (!file_contains(srv->log_path, needle)) {
+        if (ms_left(deadline) == 0) {
+            close(watch);
+            server_dump_log(srv);
+            fail_test("%s: no log line with \"%s\" within %d ms", srv->name, needle, timeout_ms);
+        }
+        if (poll_one(watch, POLLIN, deadline) & POLLIN) {
+            char events[4096];
+            while (read(watch, events, sizeof events) > 0)
+                continue;
+        }
+    }
+    close(watch);
 }
 
 long server_rss_kib(struct server *srv)

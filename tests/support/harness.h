@@ -65,6 +65,11 @@ void server_cleanup(struct server *srv);
  * into buf; its length, -1 on timeout, -2 on EOF. */
 int server_read_stdout_line(struct server *srv, char *buf, size_t cap, int timeout_ms);
 
+/* Waits until the server's stderr log contains needle, or fails the test
+ * after timeout_ms (showing the log). For stages whose only window on their
+ * internals is a debug log line, e.g. "queue empty: 200 events processed". */
+void server_wait_log(struct server *srv, const char *needle, int timeout_ms);
+
 /* The server's resident set size from /proc/PID/status (VmRSS), in KiB. */
 long server_rss_kib(struct server *srv);
 
@@ -166,6 +171,7 @@ void harness_set_site(const char *file, int line);
 #define server_signal(...)           HARNESS_AT(server_signal(__VA_ARGS__))
 #define server_read_stdout_line(...) HARNESS_AT(server_read_stdout_line(__VA_ARGS__))
 #define server_rss_kib(...)          HARNESS_AT(server_rss_kib(__VA_ARGS__))
+#define server_wait_log(...)         HARNESS_AT(server_wait_log(__VA_ARGS__))
 #define server_check_rss_growth(...) HARNESS_AT(server_check_rss_growth(__VA_ARGS__))
 #define client_connect(...)          HARNESS_AT(client_connect(__VA_ARGS__))
 #define client_set_nonblocking(...)  HARNESS_AT(client_set_nonblocking(__VA_ARGS__))
