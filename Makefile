@@ -1,17 +1,19 @@
 # The two commands of the README, and a few helpers. CMake does the building;
 # this file installs what is missing, picks the build directories and runs things.
 #
-#   make test              install, build, run every test, then again under ASan+UBSan
+#   make test              install, build, run every test, then again under ASan+UBSan,
+#                          and the threaded stages' tests under ThreadSanitizer
 #   make run STEP=03       build and start one stage in the foreground (ARGS="--port 0")
 #   make fuzz              run the fuzzer for FUZZ_SECONDS (default 60)
 
 JOBS    ?= $(shell nproc)
-STEP    ?= 03
+STEP    ?= 10
 ARGS    ?=
 CMAKE   := cmake --log-level=WARNING
 CTEST   := ctest --output-on-failure -j$(JOBS)
 
-.PHONY: all deps build build-asan test test-release test-asan run fuzz format clean
+.PHONY: all deps build build-asan build-tsan test test-release test-asan test-tsan run fuzz \
+	format clean
 
 all: build
 
@@ -26,7 +28,11 @@ build-asan: deps
 	@$(CMAKE) -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=address
 	@cmake --build build-asan -j$(JOBS)
 
-test: test-release test-asan
+build-tsan: deps
+	@$(CMAKE) -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=thread
+	@cmake --build build-tsan -j$(JOBS)
+
+test: test-release test-asan test-tsan
 
 test-release: build
 	@echo "== tests (release build) =="
@@ -36,16 +42,21 @@ test-asan: build-asan
 	@echo "== tests (AddressSanitizer + UndefinedBehaviorSanitizer) =="
 	@cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 $(CTEST)
 
+test-tsan: build-tsan
+	@echo "== threaded tests (ThreadSanitizer) =="
+	@cd build-tsan && TSAN_OPTIONS=suppressions=$(CURDIR)/tests/tsan.supp:second_deadlock_stack=1 \
+		$(CTEST) -L threaded
+
 run: build
 	@bin=$$(ls build/bin/step$(STEP)_* 2>/dev/null | head -n 1); \
-	if [ -z "$$bin" ]; then echo "no stage $(STEP): try STEP=01 ... 03" >&2; exit 2; fi; \
+	if [ -z "$$bin" ]; then echo "no stage $(STEP): try STEP=01 ... 10" >&2; exit 2; fi; \
 	exec $$bin $(ARGS)
 
 fuzz: deps
 	@FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) sh scripts/fuzz.sh
 
 format:
-	@clang-format -i common/*.[ch] step*/*.[ch] tests/*/*.[ch] fuzz/*.c
+	@clang-format -i common/*.[ch] step*/*.[ch] tests/*/*.[ch] fuzz/*.c loadgen/*.[ch]
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz
