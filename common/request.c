@@ -13,14 +13,15 @@
  * that the user name check rejects. */
 static void hide_nul_characters(char *line, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        if (line[i] == '\0') {
-            line[i] = '\x01';
-        } else if (line[i] == '\\' && i + 1 < len) {
-            if (line[i + 1] == 'u' && i + 5 < len && memcmp(line + i + 2, "0000", 4) == 0)
-                line[i + 5] = '1';
-            i++; /* the escaped character is never the start of another escape */
-        }
+    char *end = line + len;
+    for (char *p = memchr(line, '\0', len); p; p = memchr(p, '\0', (size_t)(end - p)))
+        *p = '\x01';
+    /* Most lines have no backslash at all: memchr finds that out fast. */
+    for (char *p = memchr(line, '\\', len); p && end - p > 1;
+         p = memchr(p + 2, '\\', (size_t)(end - p - 2))) {
+        if (p[1] == 'u' && end - p > 5 && memcmp(p + 2, "0000", 4) == 0)
+            p[5] = '1';
+        /* p + 2: the escaped character never starts another escape */
     }
 }
 
