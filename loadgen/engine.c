@@ -1,0 +1,788 @@
+/* The engine.
+ *
+ * Each thread owns a slice of the connections and one epoll loop. A
+ * connection keeps a ring of its requests in flight (the server answers in
+ * order, so the oldest is the one the next reply answers), with the time each
+ * was sent: the actual time in a closed loop, the intended time on the
+ * connection's fixed schedule in an open loop. Replies are read 64 KiB at a
+ * time, split with memchr and classified against constant lines; new
+ * requests are copied from the pre-built pool into the connection's write
+ * buffer and written with one call per refill. */
+
+#include "engine.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rng.h"
+
+/*** constants ***/
+
+#define READ_SIZE      (64 * 1024) /* one read per connection per wake-up */
+#define REPLY_LINE_MAX (64 * 1024) /* a longer reply line is a protocol error */
+#define CARRY_FIRST    256 /* first size of a connection's carry buffer */
+#define MAX_EVENTS     512
+#define TICK_NS        (20 * 1000000ull) /* timeouts and phase changes are checked this often */
+#define COPY_SLACK     POOL_SLACK
+
+/*** state ***/
+
+enum conn_state { CONN_CONNECTING, CONN_OPEN, CONN_CLOSED };
+
+struct inflight {
+    const struct req_line *req;
+    uint64_t t; /* sent (closed loop) or intended to be sent (open loop), ns */
+};
+
+struct conn {
+    int fd;
+    uint8_t state;
+    bool opened; /* the connection was made */
+    bool want_out; /* EPOLLOUT is registered: the socket took only part of a write */
+    bool refused; /* the server said too_many_connections */
+    bool closed_early; /* closed before the end of the run */
+    uint32_t head; /* ring index of the oldest request in flight */
+    uint32_t count; /* requests in flight */
+    struct inflight *ring;
+    char *wbuf; /* requests not yet written: wbuf[woff .. wlen) */
+    uint32_t woff, wlen;
+    char *carry; /* the start of a reply line split across reads */
+    uint32_t carry_len, carry_cap;
+    uint64_t phase; /* open loop: offset of this connection's schedule */
+    uint64_t next_due; /* open loop: intended time of the next request to send */
+    uint64_t last_progress; /* last reply, or first request sent after none were out */
+};
+
+struct worker {
+    struct lg_run *run;
+    const struct lg_options *o;
+    unsigned id;
+    pthread_t thread;
+    int epfd;
+    struct conn *conns;
+    unsigned n_conns;
+    unsigned first_conn; /* global index of conns[0] */
+    char *rbuf;
+    struct rng rng;
+    struct lg_stats stats;
+    struct verify_sums sums;
+    enum reply_kind guess[RK_COUNT]; /* the reply each request kind got last */
+    size_t wbuf_cap;
+
+    /* The run's phases. */
+    uint64_t warmup_end;
+    uint64_t end; /* no request intended at or after it is sent */
+    bool sending;
+    uint64_t drain_deadline;
+    bool budget_mode;
+    uint64_t budget; /* --requests: measured requests this thread may still send */
+    bool budget_done;
+    unsigned open_conns;
+    uint64_t in_flight; /* over all connections */
+
+    /* Open loop. */
+    bool open_loop;
+    uint64_t interval; /* ns between two requests of one connection */
+    unsigned cursor; /* the connection whose slot comes next */
+    uint64_t cursor_round;
+};
+
+static atomic_bool stop_requested;
+static atomic_uint total_opened;
+
+void engine_request_stop(void)
+{
+    atomic_store(&stop_requested, true);
+}
+
+uint64_t lg_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*** connections ***/
+
+static void watch(struct worker *w, struct conn *c, int op, uint32_t events)
+{
+    struct epoll_event ev = {.events = events, .data.ptr = c};
+    if (epoll_ctl(w->epfd, op, c->fd, &ev) != 0) {
+        fprintf(stderr, "loadgen: epoll_ctl: %s\n", strerror(errno)); /* only a bug gets here */
+        abort();
+    }
+}
+
+enum close_reason { CLOSE_DONE, CLOSE_RESET, CLOSE_EOF, CLOSE_TIMEOUT, CLOSE_PROTOCOL };
+
+static void close_conn(struct worker *w, struct conn *c, enum close_reason why)
+{
+    if (c->state == CONN_CLOSED)
+        return;
+    bool busy = c->count > 0 || w->sending;
+    if (!c->refused) {
+        switch (why) {
+        case CLOSE_RESET: w->stats.resets++; break;
+        case CLOSE_EOF: w->stats.closed_by_server += busy; break;
+        case CLOSE_TIMEOUT: w->stats.timed_out++; break;
+        default: break;
+        }
+    }
+    close(c->fd);
+    c->fd = -1;
+    c->state = CONN_CLOSED;
+    c->closed_early = why != CLOSE_DONE;
+    w->open_conns--;
+    w->stats.unanswered += c->count;
+    w->in_flight -= c->count;
+    c->count = 0;
+    free(c->ring);
+    free(c->wbuf);
+    free(c->carry);
+    c->ring = NULL;
+    c->wbuf = c->carry = NULL;
+    c->carry_len = c->carry_cap = 0;
+}
+
+static bool conn_buffers(struct worker *w, struct conn *c)
+{
+    c->ring = malloc(sizeof *c->ring * w->o->pipeline);
+    c->wbuf = malloc(w->wbuf_cap + COPY_SLACK);
+    return c->ring && c->wbuf;
+}
+
+/* Starts a non-blocking connect; false if it failed at once. */
+static bool start_connect(struct worker *w, struct conn *c)
+{
+    const struct lg_run *run = w->run;
+    c->fd = socket(run->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c->fd < 0)
+        return false;
+    int one = 1;
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(c->fd, (const struct sockaddr *)&run->addr, run->addr_len) == 0) {
+        c->state = CONN_OPEN;
+        watch(w, c, EPOLL_CTL_ADD, 0); /* not read until the load starts */
+        return true;
+    }
+    if (errno != EINPROGRESS) {
+        int e = errno;
+        close(c->fd);
+        errno = e;
+        return false;
+    }
+    c->state = CONN_CONNECTING;
+    watch(w, c, EPOLL_CTL_ADD, EPOLLOUT);
+    return true;
+}
+
+static void connect_failed(struct worker *w, struct conn *c, int err)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    c->state = CONN_CLOSED;
+    w->stats.connect_failed++;
+    if (!w->stats.first_connect_errno)
+        w->stats.first_connect_errno = err;
+}
+
+/* Opens every connection of the thread, within --connect-timeout. */
+static void connect_all(struct worker *w)
+{
+    unsigned pending = 0;
+    for (unsigned i = 0; i < w->n_conns; i++) {
+        struct conn *c = &w->conns[i];
+        if (!start_connect(w, c)) {
+            c->fd = -1;
+            connect_failed(w, c, errno);
+        } else if (c->state == CONN_CONNECTING) {
+            pending++;
+        }
+    }
+    uint64_t deadline = lg_now_ns() + (uint64_t)w->o->connect_timeout_ms * 1000000u;
+    struct epoll_event events[MAX_EVENTS];
+    while (pending > 0 && !atomic_load(&stop_requested)) {
+        uint64_t now = lg_now_ns();
+        if (now >= deadline)
+            break;
+        int ms = (int)((deadline - now) / 1000000u) + 1;
+        int n = epoll_wait(w->epfd, events, MAX_EVENTS, ms < 100 ? ms : 100);
+        for (int i = 0; i < n; i++) {
+            struct conn *c = events[i].data.ptr;
+            if (c->state != CONN_CONNECTING)
+                continue;
+            int err = 0;
+            socklen_t len = sizeof err;
+            if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+                err = errno;
+            pending--;
+            if (err) {
+                connect_failed(w, c, err);
+            } else {
+                c->state = CONN_OPEN;
+                watch(w, c, EPOLL_CTL_MOD, 0);
+            }
+        }
+    }
+    for (unsigned i = 0; i < w->n_conns; i++) {
+        struct conn *c = &w->conns[i];
+        if (c->state == CONN_CONNECTING)
+            connect_failed(w, c, ETIMEDOUT);
+        else if (c->state == CONN_OPEN && !conn_buffers(w, c))
+            connect_failed(w, c, ENOMEM);
+        else if (c->state == CONN_OPEN)
+            w->open_conns++, c->opened = true;
+    }
+    w->stats.conns_opened = w->open_conns;
+}
+
+/*** sending ***/
+
+static inline enum req_kind pick_kind(struct worker *w)
+{
+    const struct lg_run *run = w->run;
+    if (run->single_kind >= 0)
+        return (enum req_kind)run->single_kind;
+    uint32_t r = rng_below(&w->rng, run->mix_total);
+    int k = 0;
+    while (r >= run->mix_cum[k])
+        k++;
+    return (enum req_kind)k;
+}
+
+static inline const struct req_line *pick_request(struct worker *w)
+{
+    enum req_kind kind = pick_kind(w);
+    uint32_t user = 0;
+    if (kind == RK_EVENT || kind == RK_BALANCE)
+        user = sampler_next(w->run->sampler, &w->rng);
+    return pool_pick(w->run->pool, kind, user, (uint32_t)rng_next(&w->rng));
+}
+
+/* Writes what the socket takes; the rest waits for EPOLLOUT. */
+static void flush(struct worker *w, struct conn *c)
+{
+    if (c->wlen > c->woff) {
+        ssize_t n = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
+        w->stats.writes++;
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                close_conn(w, c, CLOSE_RESET);
+                return;
+            }
+            n = 0;
+        }
+        c->woff += (uint32_t)n;
+        w->stats.bytes_sent += (uint64_t)n;
+    }
+    bool pending = c->wlen > c->woff;
+    if (!pending)
+        c->woff = c->wlen = 0;
+    if (pending != c->want_out) {
+        c->want_out = pending;
+        watch(w, c, EPOLL_CTL_MOD, pending ? EPOLLIN | EPOLLOUT : EPOLLIN);
+    }
+}
+
+/* How many requests the connection may send now. */
+static inline uint64_t sendable(struct worker *w, struct conn *c, uint64_t now)
+{
+    uint64_t room = w->o->pipeline - c->count;
+    if (!w->open_loop || room == 0)
+        return room;
+    uint64_t last = now < w->end ? now : w->end - 1; /* nothing intended at or after the end */
+    if (c->next_due > last)
+        return 0;
+    uint64_t due = (last - c->next_due) / w->interval + 1;
+    return due < room ? due : room;
+}
+
+/* Tops the connection's pipeline up and writes. */
+static void refill(struct worker *w, struct conn *c, uint64_t now)
+{
+    if (c->state != CONN_OPEN)
+        return;
+    uint64_t n = w->sending && !c->refused ? sendable(w, c, now) : 0;
+    if (n > 0) {
+        if (c->woff > 0 && c->wlen + n * REQ_LINE_MAX > w->wbuf_cap) {
+            memmove(c->wbuf, c->wbuf + c->woff, c->wlen - c->woff);
+            c->wlen -= c->woff;
+            c->woff = 0;
+        }
+        uint64_t t = lg_now_ns();
+        if (c->count == 0)
+            c->last_progress = now;
+        uint32_t pipeline = w->o->pipeline;
+        uint32_t tail = c->head + c->count;
+        if (tail >= pipeline)
+            tail -= pipeline;
+        uint64_t sent = 0;
+        for (; sent < n; sent++) {
+            uint64_t ts = w->open_loop ? c->next_due : t;
+            bool measured = ts >= w->warmup_end && ts < w->end;
+            if (measured && w->budget_mode) {
+                if (w->budget == 0) {
+                    w->budget_done = true;
+                    break;
+                }
+                w->budget--;
+            }
+            const struct req_line *req = pick_request(w);
+            /* A fixed-size copy is a few vector moves, not a call: both buffers have
+             * COPY_SLACK bytes to spare past any line. */
+            if (req->len <= COPY_SLACK)
+                memcpy(c->wbuf + c->wlen, req->text, COPY_SLACK);
+            else
+                memcpy(c->wbuf + c->wlen, req->text, req->len);
+            c->wlen += req->len;
+            c->ring[tail] = (struct inflight){req, ts};
+            if (++tail == pipeline)
+                tail = 0;
+            w->stats.measured_sent += measured;
+            if (w->open_loop && measured)
+                hist_record(&w->stats.send_lag, t > ts ? t - ts : 0);
+            c->next_due += w->interval;
+        }
+        c->count += (uint32_t)sent;
+        w->in_flight += sent;
+        w->stats.sent += sent;
+    }
+    flush(w, c);
+}
+
+/*** receiving ***/
+
+static void protocol_error(struct worker *w, const char *what, const struct req_line *req,
+                           const char *line, size_t len)
+{
+    w->stats.protocol_errors++;
+    stats_add_sample(&w->stats, what, req ? req->text : "", req ? req->len - 1u : 0, line, len);
+}
+
+/* One reply line (no '\n'). False if the connection was closed. */
+static bool on_reply(struct worker *w, struct conn *c, const char *line, size_t len, uint64_t now)
+{
+    if (c->count == 0) {
+        size_t n;
+        const char *refusal = reply_constant(REPLY_REJ_TOO_MANY_CONNECTIONS, &n);
+        if (len == n && memcmp(line, refusal, n) == 0 && !c->refused) {
+            /* Refused before it was sent anything: the server closes it next. */
+            c->refused = true;
+            w->stats.refused++;
+            w->stats.total_counts[REPLY_REJ_TOO_MANY_CONNECTIONS]++;
+            return true;
+        }
+        protocol_error(w, "reply with no request outstanding", NULL, line, len);
+        close_conn(w, c, CLOSE_PROTOCOL);
+        return false;
+    }
+    struct inflight e = c->ring[c->head];
+    if (++c->head == w->o->pipeline)
+        c->head = 0;
+    c->count--;
+    w->in_flight--;
+    c->last_progress = now;
+
+    const struct req_line *req = e.req;
+    enum reply_kind guess = w->guess[req->kind];
+    if (req->kind == RK_INVALID && guess != REPLY_ECHO)
+        guess = (enum reply_kind)req->expect;
+    struct reply r;
+    reply_classify(line, len, req, guess, &r);
+    size_t clen;
+    if (r.kind == REPLY_ECHO || reply_constant(r.kind, &clen))
+        w->guess[req->kind] = r.kind;
+
+    w->stats.replies++;
+    w->stats.total_counts[r.kind]++;
+    if (e.t >= w->warmup_end && e.t < w->end) {
+        w->stats.counts[r.kind]++;
+        hist_record(&w->stats.latency, now > e.t ? now - e.t : 0);
+        if (w->budget_mode && now > w->stats.window_end_ns)
+            w->stats.window_end_ns = now;
+    }
+    if (now >= w->warmup_end && now < w->end)
+        w->stats.window_replies++;
+
+    const char *why = reply_mismatch(line, req, &r);
+    if (why)
+        protocol_error(w, why, req, line, len);
+    if (w->o->verify) {
+        const char *vwhy = verify_reply(w->o->verify, req, &r);
+        if (vwhy) {
+            w->stats.verify_errors++;
+            stats_add_sample(&w->stats, vwhy, req->text, req->len - 1u, line, len);
+        }
+        verify_note(&w->sums, req, r.kind);
+    }
+    if (r.kind == REPLY_REJ_TOO_MANY_CONNECTIONS && !c->refused) {
+        c->refused = true;
+        w->stats.refused++;
+    }
+    return true;
+}
+
+/* One read: every complete reply in it handled, then the pipeline refilled. */
+static void on_readable(struct worker *w, struct conn *c, uint64_t now)
+{
+    char *buf = w->rbuf;
+    size_t have = c->carry_len;
+    if (have)
+        memcpy(buf, c->carry, have);
+    ssize_t n = recv(c->fd, buf + have, READ_SIZE, 0);
+    w->stats.reads++;
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            close_conn(w, c, CLOSE_RESET);
+        return;
+    }
+    if (n == 0) {
+        close_conn(w, c, CLOSE_EOF);
+        return;
+    }
+    w->stats.bytes_received += (uint64_t)n;
+    char *p = buf, *end = buf + have + (size_t)n;
+    char *nl;
+    while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        size_t len = (size_t)(nl - p);
+        if (len && p[len - 1] == '\r')
+            len--;
+        if (!on_reply(w, c, p, len, now))
+            return;
+        p = nl + 1;
+    }
+    size_t rest = (size_t)(end - p);
+    if (rest > REPLY_LINE_MAX) {
+        protocol_error(w, "reply line longer than 64 KiB", c->count ? c->ring[c->head].req : NULL,
+                       p, rest);
+        close_conn(w, c, CLOSE_PROTOCOL);
+        return;
+    }
+    if (rest > c->carry_cap) { /* small at first; grows for long replies only */
+        uint32_t cap = rest <= CARRY_FIRST ? CARRY_FIRST : REPLY_LINE_MAX;
+        char *grown = realloc(c->carry, cap);
+        if (!grown) {
+            close_conn(w, c, CLOSE_PROTOCOL);
+            return;
+        }
+        c->carry = grown;
+        c->carry_cap = cap;
+    }
+    if (rest)
+        memcpy(c->carry, p, rest);
+    c->carry_len = (uint32_t)rest;
+    refill(w, c, now);
+}
+
+/*** the run ***/
+
+/* Open loop: the slots of a thread's connections come in a fixed order,
+ * conns[0] .. conns[n - 1], then again one interval later. */
+static inline uint64_t cursor_time(const struct worker *w)
+{
+    return w->run->start_ns + w->cursor_round * w->interval + w->conns[w->cursor].phase;
+}
+
+/* Puts the cursor on the first slot after now. */
+static void cursor_reset(struct worker *w, uint64_t now)
+{
+    uint64_t since = now - w->run->start_ns;
+    w->cursor_round = since / w->interval;
+    uint64_t into = since % w->interval;
+    unsigned lo = 0, hi = w->n_conns; /* the first connection whose phase is after `into` */
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+        if (w->conns[mid].phase > into)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    if (lo == w->n_conns) {
+        lo = 0;
+        w->cursor_round++;
+    }
+    w->cursor = lo;
+}
+
+/* Sends what the schedule says is due. A connection whose pipeline is full
+ * is skipped: its due requests wait (their latency grows) and go out as soon
+ * as replies make room. */
+static void run_schedule(struct worker *w, uint64_t now)
+{
+    unsigned steps = 0;
+    while (cursor_time(w) <= now) {
+        if (steps++ == w->n_conns) { /* a whole round behind: every connection has been served */
+            cursor_reset(w, now);
+            return;
+        }
+        refill(w, &w->conns[w->cursor], now);
+        if (++w->cursor == w->n_conns) {
+            w->cursor = 0;
+            w->cursor_round++;
+        }
+    }
+}
+
+static void stop_sending(struct worker *w)
+{
+    /* Later than every send time stamped so far: those requests stay measured. */
+    uint64_t now = lg_now_ns();
+    w->sending = false;
+    if (now < w->end)
+        w->end = now;
+    w->drain_deadline = now + (uint64_t)w->o->timeout_ms * 1000000u;
+    if (!w->budget_mode)
+        w->stats.window_end_ns = w->end > w->warmup_end ? w->end : w->warmup_end;
+}
+
+static void check_timeouts(struct worker *w, uint64_t now)
+{
+    uint64_t limit = (uint64_t)w->o->timeout_ms * 1000000u;
+    for (unsigned i = 0; i < w->n_conns; i++) {
+        struct conn *c = &w->conns[i];
+        if (c->state == CONN_OPEN && c->count > 0 && now - c->last_progress > limit)
+            close_conn(w, c, CLOSE_TIMEOUT);
+    }
+}
+
+/* Open loop, at the end: the slots inside the window, and those that were
+ * due but never sent. */
+static void count_schedule(struct worker *w)
+{
+    if (!w->open_loop || w->budget_mode)
+        return;
+    for (unsigned i = 0; i < w->n_conns; i++) {
+        struct conn *c = &w->conns[i];
+        if (!c->opened)
+            continue;
+        uint64_t first = w->run->start_ns + c->phase;
+        /* Slots k >= 0 with warmup_end <= first + k * interval < end. */
+        uint64_t k0 = first >= w->warmup_end ? 0 : (w->warmup_end - first - 1) / w->interval + 1;
+        uint64_t k1 = w->end > first ? (w->end - first - 1) / w->interval + 1 : 0;
+        if (k1 > k0)
+            w->stats.scheduled += k1 - k0;
+        uint64_t from = c->next_due > w->warmup_end ? c->next_due : w->warmup_end;
+        if (from < w->end) {
+            uint64_t f = from - first;
+            uint64_t kf = (f + w->interval - 1) / w->interval;
+            if (k1 > kf) {
+                if (c->closed_early)
+                    w->stats.unsent_closed += k1 - kf;
+                else
+                    w->stats.backlog_at_end += k1 - kf;
+            }
+        }
+    }
+}
+
+static void run_load(struct worker *w)
+{
+    const struct lg_options *o = w->o;
+    uint64_t start = w->run->start_ns;
+    w->warmup_end = start + (uint64_t)(o->warmup_s * 1e9);
+    w->end = o->requests ? UINT64_MAX : w->warmup_end + (uint64_t)(o->duration_s * 1e9);
+    w->stats.window_start_ns = w->warmup_end;
+    w->sending = true;
+    if (w->open_loop)
+        w->cursor_round = 0, w->cursor = 0;
+    for (unsigned i = 0; i < w->n_conns; i++) {
+        struct conn *c = &w->conns[i];
+        if (c->state != CONN_OPEN)
+            continue;
+        c->want_out = false;
+        watch(w, c, EPOLL_CTL_MOD, EPOLLIN);
+        c->last_progress = start;
+        c->next_due = start + c->phase;
+        if (!w->open_loop)
+            refill(w, c, start);
+    }
+
+    struct epoll_event events[MAX_EVENTS];
+    uint64_t next_tick = start + TICK_NS;
+    uint64_t now = lg_now_ns();
+    while (w->open_conns > 0) {
+        uint64_t wake = next_tick;
+        if (w->sending) {
+            if (w->warmup_end > now && w->warmup_end < wake)
+                wake = w->warmup_end;
+            if (w->end < wake)
+                wake = w->end;
+            if (w->open_loop && cursor_time(w) < wake)
+                wake = cursor_time(w);
+        }
+        uint64_t wait = wake > now ? wake - now : 0;
+        struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000u),
+                              .tv_nsec = (long)(wait % 1000000000u)};
+        int n = epoll_pwait2(w->epfd, events, MAX_EVENTS, &ts, NULL);
+        w->stats.wakeups++;
+        if (n < 0 && errno != EINTR) {
+            fprintf(stderr, "loadgen: epoll_pwait2: %s\n", strerror(errno));
+            abort();
+        }
+        now = lg_now_ns();
+        for (int i = 0; i < n; i++) {
+            struct conn *c = events[i].data.ptr;
+            uint32_t ev = events[i].events;
+            if (c->state == CONN_OPEN && (ev & EPOLLOUT))
+                flush(w, c);
+            if (c->state == CONN_OPEN && (ev & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+                on_readable(w, c, now);
+        }
+        if (w->sending && (now >= w->end || w->budget_done || atomic_load(&stop_requested)))
+            stop_sending(w);
+        if (w->sending && w->open_loop)
+            run_schedule(w, now);
+        if (now >= next_tick) {
+            check_timeouts(w, now);
+            next_tick = now + TICK_NS;
+        }
+        if (!w->sending && (w->in_flight == 0 || now >= w->drain_deadline))
+            break;
+    }
+    if (w->sending)
+        stop_sending(w); /* every connection closed early */
+    count_schedule(w);
+    for (unsigned i = 0; i < w->n_conns; i++)
+        close_conn(w, &w->conns[i], CLOSE_DONE);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct lg_run *run = w->run;
+    /* Wake-ups on time, for the open loop's schedule (the default slack is 50 us). */
+    prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+    connect_all(w);
+    atomic_fetch_add(&total_opened, w->open_conns);
+    if (pthread_barrier_wait(&run->barrier) == PTHREAD_BARRIER_SERIAL_THREAD) {
+        run->start_ns = lg_now_ns();
+        run->connect_ns = run->start_ns - run->connect_start_ns;
+    }
+    pthread_barrier_wait(&run->barrier);
+    if (atomic_load(&total_opened) > 0)
+        run_load(w);
+    return NULL;
+}
+
+/*** setup ***/
+
+static void mix_table(struct lg_run *run)
+{
+    const unsigned *mix = run->opts->mix;
+    run->mix_total = 0;
+    run->single_kind = -1;
+    int kinds = 0;
+    for (int k = 0; k < RK_COUNT; k++) {
+        run->mix_total += mix[k];
+        run->mix_cum[k] = run->mix_total;
+        if (mix[k]) {
+            kinds++;
+            run->single_kind = k;
+        }
+    }
+    if (kinds > 1)
+        run->single_kind = -1;
+}
+
+static bool worker_init(struct worker *w, struct lg_run *run, unsigned id, unsigned first,
+                        unsigned n)
+{
+    const struct lg_options *o = run->opts;
+    *w = (struct worker){.run = run, .o = o, .id = id, .first_conn = first, .n_conns = n};
+    stats_init(&w->stats);
+    rng_seed(&w->rng, o->seed * 1000003u + id);
+    w->epfd = epoll_create1(EPOLL_CLOEXEC);
+    w->conns = calloc(n, sizeof *w->conns);
+    w->rbuf = malloc(READ_SIZE + REPLY_LINE_MAX);
+    w->wbuf_cap = (size_t)o->pipeline * REQ_LINE_MAX;
+    if (w->epfd < 0 || !w->conns || !w->rbuf || !verify_sums_init(&w->sums, o->verify, o->users))
+        return false;
+    for (int k = 0; k < RK_COUNT; k++)
+        w->guess[k] = k == RK_EVENT  ? REPLY_ACCEPTED
+                      : k == RK_ECHO ? REPLY_ERR_INVALID_JSON
+                                     : REPLY_ERR_UNKNOWN_TYPE;
+    w->open_loop = o->rate > 0;
+    if (w->open_loop) {
+        double interval = (double)o->conns * 1e9 / o->rate;
+        w->interval = interval < 1 ? 1 : (uint64_t)interval;
+    } else {
+        w->interval = 0;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        w->conns[i].fd = -1;
+        /* Spread the connections' schedules evenly over one interval. */
+        w->conns[i].phase = (uint64_t)((double)(first + i) * (double)w->interval / o->conns);
+    }
+    if (o->requests) {
+        w->budget_mode = true;
+        w->budget = o->requests / o->threads + (id < o->requests % o->threads);
+    }
+    return true;
+}
+
+static void worker_free(struct worker *w)
+{
+    if (w->epfd >= 0)
+        close(w->epfd);
+    free(w->conns);
+    free(w->rbuf);
+    verify_sums_free(&w->sums);
+}
+
+bool engine_run(struct lg_run *run)
+{
+    const struct lg_options *o = run->opts;
+    mix_table(run);
+    stats_init(&run->stats);
+    if (!verify_sums_init(&run->sums, o->verify, o->users)) {
+        fprintf(stderr, "loadgen: out of memory\n");
+        return false;
+    }
+    struct worker *workers = calloc(o->threads, sizeof *workers);
+    if (!workers || pthread_barrier_init(&run->barrier, NULL, o->threads) != 0) {
+        fprintf(stderr, "loadgen: out of memory\n");
+        free(workers);
+        return false;
+    }
+    atomic_store(&total_opened, 0);
+    run->connect_start_ns = lg_now_ns();
+    unsigned first = 0;
+    bool ok = true;
+    for (unsigned t = 0; t < o->threads && ok; t++) {
+        unsigned n = o->conns / o->threads + (t < o->conns % o->threads);
+        ok = worker_init(&workers[t], run, t, first, n);
+        first += n;
+    }
+    unsigned started = 0;
+    for (; ok && started < o->threads; started++) {
+        if (pthread_create(&workers[started].thread, NULL, worker_main, &workers[started]) != 0)
+            ok = false;
+    }
+    if (!ok) {
+        fprintf(stderr, "loadgen: cannot start: out of memory or threads\n");
+        /* Threads already started wait at the barrier for ever: exit instead. */
+        exit(1);
+    }
+    for (unsigned t = 0; t < o->threads; t++) {
+        pthread_join(workers[t].thread, NULL);
+        stats_merge(&run->stats, &workers[t].stats);
+        verify_sums_merge(&run->sums, &workers[t].sums);
+        worker_free(&workers[t]);
+    }
+    pthread_barrier_destroy(&run->barrier);
+    free(workers);
+    return true;
+}

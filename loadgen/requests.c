@@ -1,0 +1,153 @@
+#include "requests.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "response.h"
+
+static const char *const kind_names[RK_COUNT] = {
+    [RK_EVENT] = "event",   [RK_BALANCE] = "balance", [RK_METRICS] = "metrics",
+    [RK_HEALTH] = "health", [RK_INVALID] = "invalid", [RK_ECHO] = "echo",
+};
+
+const char *req_kind_name(enum req_kind kind)
+{
+    return kind_names[kind];
+}
+
+bool req_kind_from_name(const char *name, size_t len, enum req_kind *kind)
+{
+    for (int k = 0; k < RK_COUNT; k++) {
+        if (strlen(kind_names[k]) == len && memcmp(kind_names[k], name, len) == 0) {
+            *kind = (enum req_kind)k;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Lines that are not valid events, and the reason each must get. */
+static const struct {
+    const char *text;
+    enum reply_kind expect;
+} invalid_lines[] = {
+    {"{\"user\":\"user1\",\"action\":\"buy\",\"amount\":0}", REPLY_ERR_INVALID_EVENT},
+    {"{\"user\":\"user1\",\"action\":\"steal\",\"amount\":5}", REPLY_ERR_INVALID_EVENT},
+    {"{\"user\":\"\",\"action\":\"buy\",\"amount\":5}", REPLY_ERR_INVALID_EVENT},
+    {"{\"user\":\"user1\",\"action\":\"buy\",\"amount\":2.5}", REPLY_ERR_INVALID_EVENT},
+    {"{\"user\":\"user1\",\"action\":\"sell\",\"amount\":1000000001}", REPLY_ERR_INVALID_EVENT},
+    {"{\"user\":\"user1\",\"action\":\"buy\",\"amount\":\"5\"}", REPLY_ERR_INVALID_EVENT},
+    {"{\"user\":\"a\\u0000b\",\"action\":\"buy\",\"amount\":5}", REPLY_ERR_INVALID_EVENT},
+    {"{\"action\":\"buy\",\"amount\":5}", REPLY_ERR_INVALID_EVENT},
+    {"[\"user1\",\"buy\",5]", REPLY_ERR_INVALID_EVENT},
+    {"{\"user\":\"user1\",\"action\":\"buy\",\"amount\":5", REPLY_ERR_INVALID_JSON},
+    {"{\"user\":\"user1\",\"action\":\"buy\",\"amount\":5} trailing", REPLY_ERR_INVALID_JSON},
+    {"{\"user\":\"user1\",\"action\":\"buy\",\"amount\":NaN}", REPLY_ERR_INVALID_JSON},
+    {"hello, world", REPLY_ERR_INVALID_JSON},
+};
+#define N_INVALID (sizeof invalid_lines / sizeof invalid_lines[0])
+
+#define N_ECHO 16
+
+/* Event variants per user: fewer for very many users, to bound memory. */
+static uint32_t variants_for(uint32_t users)
+{
+    return users <= 100000 ? 4 : 1;
+}
+
+size_t pool_user_name(uint32_t i, char *buf)
+{
+    if (i % 10 == 7)
+        return (size_t)sprintf(buf, "q\"\xc3\xa9-%u", i); /* q"é-<i> */
+    return (size_t)sprintf(buf, "user%u", i);
+}
+
+/* Amount and direction of user u's event variant v: 1 .. 1000, buys and
+ * sells alternating. */
+static int64_t variant_delta(uint32_t u, uint32_t v)
+{
+    int64_t amount = 1 + (int64_t)(((uint64_t)u * 7919u + (uint64_t)v * 104729u) % 1000u);
+    return v % 2 == 0 ? amount : -amount;
+}
+
+/* A writer into the arena, which was sized beforehand. */
+struct writer {
+    char *p;
+};
+
+static void add_line(struct writer *w, struct req_line *line, enum req_kind kind, const char *text,
+                     size_t n)
+{
+    memcpy(w->p, text, n);
+    w->p[n] = '\n';
+    line->text = w->p;
+    line->len = (uint16_t)(n + 1);
+    line->kind = (uint8_t)kind;
+    w->p += n + 1;
+}
+
+bool pool_init(struct req_pool *pool, uint32_t users)
+{
+    *pool = (struct req_pool){.users = users, .variants = variants_for(users)};
+    size_t n_events = (size_t)users * pool->variants;
+    /* Upper bounds: an event line is under 128 bytes, a balance query under 96. */
+    size_t arena_size =
+        n_events * 128 + (size_t)users * 96 + 4096 + N_INVALID * 128 + N_ECHO * 128 + POOL_SLACK;
+    pool->events = malloc(sizeof *pool->events * n_events);
+    pool->balances = malloc(sizeof *pool->balances * users);
+    pool->invalid = calloc(N_INVALID, sizeof *pool->invalid);
+    pool->echo = calloc(N_ECHO, sizeof *pool->echo);
+    pool->arena = malloc(arena_size);
+    if (!pool->events || !pool->balances || !pool->invalid || !pool->echo || !pool->arena) {
+        pool_free(pool);
+        return false;
+    }
+    struct writer w = {pool->arena};
+    char name[80], escaped[6 * 80 + 2], line[REQ_LINE_MAX];
+    for (uint32_t u = 0; u < users; u++) {
+        size_t name_len = pool_user_name(u, name);
+        size_t esc_len = json_escape(escaped, name, name_len);
+        for (uint32_t v = 0; v < pool->variants; v++) {
+            int64_t delta = variant_delta(u, v);
+            int n = snprintf(line, sizeof line, "{\"user\":%.*s,\"action\":\"%s\",\"amount\":%lld}",
+                             (int)esc_len, escaped, delta > 0 ? "buy" : "sell",
+                             (long long)(delta > 0 ? delta : -delta));
+            struct req_line *e = &pool->events[(size_t)u * pool->variants + v];
+            *e = (struct req_line){.user = u, .delta = delta};
+            add_line(&w, e, RK_EVENT, line, (size_t)n);
+        }
+        static const char prefix[] = "{\"type\":\"balance\",\"user\":";
+        int n = snprintf(line, sizeof line, "%s%.*s}", prefix, (int)esc_len, escaped);
+        struct req_line *b = &pool->balances[u];
+        *b = (struct req_line){
+            .user = u, .user_off = (uint16_t)(sizeof prefix - 1), .user_len = (uint16_t)esc_len};
+        add_line(&w, b, RK_BALANCE, line, (size_t)n);
+    }
+    static const char metrics[] = "{\"type\":\"metrics\"}", health[] = "{\"type\":\"health\"}";
+    add_line(&w, &pool->metrics, RK_METRICS, metrics, sizeof metrics - 1);
+    add_line(&w, &pool->health, RK_HEALTH, health, sizeof health - 1);
+    for (size_t i = 0; i < N_INVALID; i++) {
+        add_line(&w, &pool->invalid[i], RK_INVALID, invalid_lines[i].text,
+                 strlen(invalid_lines[i].text));
+        pool->invalid[i].expect = (uint8_t)invalid_lines[i].expect;
+    }
+    pool->n_invalid = N_INVALID;
+    static const char filler[] = "the quick brown fox jumps over the lazy dog";
+    for (int i = 0; i < N_ECHO; i++) {
+        int n = snprintf(line, sizeof line, "echo %02d %.*s", i, 1 + (i * 11) % 43, filler);
+        add_line(&w, &pool->echo[i], RK_ECHO, line, (size_t)n);
+    }
+    pool->n_echo = N_ECHO;
+    return true;
+}
+
+void pool_free(struct req_pool *pool)
+{
+    free(pool->events);
+    free(pool->balances);
+    free(pool->invalid);
+    free(pool->echo);
+    free(pool->arena);
+    *pool = (struct req_pool){0};
+}

@@ -1,0 +1,74 @@
+/* The request pool: every line loadgen will send, built once at start.
+ *
+ * Per user: a few event lines (buys and sells of known amounts, so that the
+ * balance change of each is known) and one balance query; then one metrics
+ * and one health command, a set of invalid lines (each with the error reason
+ * it must get) and a set of plain text lines for echo servers. Sending a
+ * request is a memcpy of one of these lines: no formatting, no allocation. */
+#ifndef LOADGEN_REQUESTS_H
+#define LOADGEN_REQUESTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "replies.h"
+
+enum req_kind { RK_EVENT, RK_BALANCE, RK_METRICS, RK_HEALTH, RK_INVALID, RK_ECHO, RK_COUNT };
+
+#define USERS_MAX    1000000
+#define REQ_LINE_MAX 256 /* longest pre-built line, '\n' included */
+#define POOL_SLACK   64 /* bytes readable past the end of any line */
+
+const char *req_kind_name(enum req_kind kind);
+bool req_kind_from_name(const char *name, size_t len, enum req_kind *kind);
+
+struct req_line {
+    const char *text; /* the line, '\n' included */
+    uint16_t len; /* bytes of text, '\n' included */
+    uint8_t kind; /* enum req_kind */
+    uint8_t expect; /* RK_INVALID: the reply kind it must get (an error reason) */
+    uint32_t user; /* RK_EVENT, RK_BALANCE: user index */
+    int64_t delta; /* RK_EVENT: the signed balance change */
+    uint16_t user_off; /* RK_BALANCE: the JSON-escaped user, quotes included, */
+    uint16_t user_len; /* at text[user_off .. user_off + user_len) */
+};
+
+struct req_pool {
+    uint32_t users;
+    uint32_t variants; /* event lines per user */
+    struct req_line *events; /* users * variants: user u's are at u * variants */
+    struct req_line *balances; /* one per user */
+    struct req_line metrics, health;
+    struct req_line *invalid;
+    uint32_t n_invalid;
+    struct req_line *echo;
+    uint32_t n_echo;
+    char *arena; /* the text of every line */
+};
+
+/* Builds the pool for users 0 .. users - 1; false if memory runs out. */
+bool pool_init(struct req_pool *pool, uint32_t users);
+void pool_free(struct req_pool *pool);
+
+/* The user name of index i (raw bytes, not escaped) into buf (>= 80 bytes);
+ * returns its length. Most are "user<i>"; one in ten has a quote and a
+ * non-ASCII letter, so that servers must escape and unescape it. */
+size_t pool_user_name(uint32_t i, char *buf);
+
+/* One line of the kind asked for; user and pick choose among the candidates. */
+static inline const struct req_line *pool_pick(const struct req_pool *pool, enum req_kind kind,
+                                               uint32_t user, uint32_t pick)
+{
+    switch (kind) {
+    case RK_EVENT: return &pool->events[(size_t)user * pool->variants + pick % pool->variants];
+    case RK_BALANCE: return &pool->balances[user];
+    case RK_METRICS: return &pool->metrics;
+    case RK_HEALTH: return &pool->health;
+    case RK_INVALID: return &pool->invalid[pick % pool->n_invalid];
+    case RK_ECHO:
+    default: return &pool->echo[pick % pool->n_echo];
+    }
+}
+
+#endif

@@ -1,0 +1,135 @@
+/* The request pool: every pre-built line is one valid line that the
+ * project's own parser (common/request.h) reads as the kind, user and amount
+ * it was built for; invalid lines get the reason they are expected to get. */
+#include <stdio.h>
+#include <string.h>
+
+#include "lgtest.h"
+#include "request.h"
+#include "requests.h"
+#include "response.h"
+
+/* Parses a pre-built line the way a server would: without its '\n', NUL-terminated. */
+static void parse(const struct req_line *line, struct request *req)
+{
+    char buf[REQ_LINE_MAX + 1];
+    EXPECT(line->len >= 2 && line->len <= REQ_LINE_MAX, "line of %u bytes", line->len);
+    EXPECT(line->text[line->len - 1] == '\n', "line does not end in \\n");
+    EXPECT(memchr(line->text, '\n', line->len - 1u) == NULL, "two lines in one");
+    EXPECT(memchr(line->text, '\r', line->len) == NULL, "a \\r in a line");
+    memcpy(buf, line->text, line->len - 1u);
+    buf[line->len - 1u] = '\0';
+    request_parse(buf, line->len - 1u, req);
+}
+
+static void check_user(const struct request *req, uint32_t u)
+{
+    char name[80];
+    size_t n = pool_user_name(u, name);
+    EXPECT(req->user_len == n && memcmp(req->user, name, n) == 0, "user %u: got '%s'", u,
+           req->user);
+}
+
+static void check_pool(uint32_t users)
+{
+    struct req_pool pool;
+    ck_assert(pool_init(&pool, users));
+    struct request req;
+    for (uint32_t u = 0; u < users; u++) {
+        for (uint32_t v = 0; v < pool.variants; v++) {
+            const struct req_line *e = pool_pick(&pool, RK_EVENT, u, v);
+            EXPECT(e->kind == RK_EVENT && e->user == u, "event %u/%u mislabelled", u, v);
+            parse(e, &req);
+            EXPECT(req.kind == REQUEST_EVENT, "user %u variant %u: not an event: %.*s", u, v,
+                   (int)e->len, e->text);
+            check_user(&req, u);
+            EXPECT(event_delta(&req) == e->delta, "user %u: delta %lld, built for %lld", u,
+                   (long long)event_delta(&req), (long long)e->delta);
+        }
+        const struct req_line *b = pool_pick(&pool, RK_BALANCE, u, 0);
+        EXPECT(b->kind == RK_BALANCE && b->user == u, "balance %u mislabelled", u);
+        parse(b, &req);
+        EXPECT(req.kind == REQUEST_COMMAND && req.command == COMMAND_BALANCE &&
+                   req.reason == REASON_NONE,
+               "balance query %u: %.*s", u, (int)b->len, b->text);
+        check_user(&req, u);
+        /* user_off/user_len point at the user exactly as a server escapes it. */
+        char name[80], esc[6 * 80 + 2];
+        size_t n = json_escape(esc, name, pool_user_name(u, name));
+        EXPECT(b->user_len == n && memcmp(b->text + b->user_off, esc, n) == 0,
+               "balance query %u: user not at its offset", u);
+    }
+    parse(&pool.metrics, &req);
+    ck_assert(req.kind == REQUEST_COMMAND && req.command == COMMAND_METRICS);
+    parse(&pool.health, &req);
+    ck_assert(req.kind == REQUEST_COMMAND && req.command == COMMAND_HEALTH);
+    ck_assert_uint_gt(pool.n_invalid, 0);
+    for (uint32_t i = 0; i < pool.n_invalid; i++) {
+        const struct req_line *inv = pool_pick(&pool, RK_INVALID, 0, i);
+        parse(inv, &req);
+        enum reason want =
+            inv->expect == REPLY_ERR_INVALID_JSON ? REASON_INVALID_JSON : REASON_INVALID_EVENT;
+        EXPECT(inv->expect == REPLY_ERR_INVALID_JSON || inv->expect == REPLY_ERR_INVALID_EVENT,
+               "invalid line %u expects %d", i, inv->expect);
+        EXPECT(req.kind == REQUEST_INVALID && req.reason == want,
+               "invalid line %u (%.*s): kind %d reason %d, expected reason %d", i,
+               (int)inv->len - 1, inv->text, req.kind, req.reason, want);
+    }
+    ck_assert_uint_gt(pool.n_echo, 0);
+    for (uint32_t i = 0; i < pool.n_echo; i++) {
+        const struct req_line *e = pool_pick(&pool, RK_ECHO, 0, i);
+        parse(e, &req);
+        EXPECT(req.kind == REQUEST_INVALID && req.reason == REASON_INVALID_JSON,
+               "text line %u parses as JSON", i);
+    }
+    pool_free(&pool);
+}
+
+START_TEST(test_every_line_parses_as_built)
+{
+    check_pool(1000);
+}
+END_TEST
+
+START_TEST(test_many_users_one_variant)
+{
+    check_pool(100001);
+}
+END_TEST
+
+START_TEST(test_kind_names)
+{
+    enum req_kind k;
+    ck_assert(req_kind_from_name("event", 5, &k) && k == RK_EVENT);
+    ck_assert(req_kind_from_name("echo", 4, &k) && k == RK_ECHO);
+    ck_assert(!req_kind_from_name("even", 4, &k));
+    ck_assert(!req_kind_from_name("events", 6, &k));
+    for (int i = 0; i < RK_COUNT; i++) {
+        const char *name = req_kind_name((enum req_kind)i);
+        ck_assert(req_kind_from_name(name, strlen(name), &k) && (int)k == i);
+    }
+}
+END_TEST
+
+START_TEST(test_user_names)
+{
+    char a[80], b[80];
+    ck_assert_str_eq((pool_user_name(0, a), a), "user0");
+    ck_assert_str_eq((pool_user_name(17, b), b), "q\"\xc3\xa9-17");
+}
+END_TEST
+
+static Suite *requests_suite(void)
+{
+    Suite *s = suite_create("loadgen requests");
+    TCase *tc = tcase_create("requests");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_every_line_parses_as_built);
+    tcase_add_test(tc, test_many_users_one_variant);
+    tcase_add_test(tc, test_kind_names);
+    tcase_add_test(tc, test_user_names);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+LGTEST_MAIN(requests_suite)
