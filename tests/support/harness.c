@@ -485,6 +485,25 @@ void server_wait_log(struct server *srv, const char *needle, int timeout_ms)
     close(watch);
 }
 
+long server_cpu_ms(struct server *srv)
+{
+    require(srv->pid > 0, "%s is not running", srv->name);
+    char path[64], stat[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)srv->pid);
+    FILE *f = fopen(path, "r");
+    require(f != NULL, "open %s: %s", path, strerror(errno));
+    size_t n = fread(stat, 1, sizeof stat - 1, f);
+    fclose(f);
+    stat[n] = '\0';
+    /* Fields 14 and 15 (utime, stime), counted after the ")" that ends the name. */
+    const char *p = strrchr(stat, ')');
+    unsigned long utime, stime;
+    require(p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
+                        &stime) == 2,
+            "cannot read the CPU times in %s", path);
+    return (long)((utime + stime) * 1000 / (unsigned long)sysconf(_SC_CLK_TCK));
+}
+
 long server_rss_kib(struct server *srv)
 {
     require(srv->pid > 0, "%s is not running", srv->name);
@@ -847,4 +866,291 @@ int harness_run(Suite *suite)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+/*** scenarios: balances and metrics (stages 07-10) ***/
+
+#define ACCEPTED_LINE      "{\"status\":\"accepted\"}"
+#define SERVER_BUSY_LINE   "{\"status\":\"rejected\",\"reason\":\"server_busy\"}"
+#define INVALID_EVENT_LINE "{\"status\":\"error\",\"reason\":\"invalid_event\"}"
+#define WORKERS_DONE_MS    30000 /* for the workers to catch up, sanitizer builds included */
+
+/* "key":digits at *p; advances *p past them. */
+static bool parse_counter(const char **p, const char *key, unsigned long long *v)
+{
+    size_t klen = strlen(key);
+    if ((*p)[0] != '"' || strncmp(*p + 1, key, klen) != 0 || strncmp(*p + 1 + klen, "\":", 2))
+        return false;
+    const char *d = *p + klen + 3;
+    if (*d < '0' || *d > '9')
+        return false;
+    char *end;
+    errno = 0;
+    *v = strtoull(d, &end, 10);
+    *p = end;
+    return errno == 0;
+}
+
+bool metrics_parse(const char *line, struct metrics_reply *m)
+{
+    const char *p = line + 1;
+    if (line[0] != '{' || !parse_counter(&p, "received", &m->received) || *p++ != ',' ||
+        !parse_counter(&p, "processed", &m->processed) || *p++ != ',' ||
+        !parse_counter(&p, "dropped", &m->dropped))
+        return false;
+    size_t rest = strlen(p);
+    return (rest == 1 || (rest > 2 && p[0] == ',')) && p[rest - 1] == '}';
+}
+
+struct metrics_reply client_metrics(struct client *c)
+{
+    static const char query[] = "{\"type\":\"metrics\"}\n";
+    char line[512], shown[256];
+    struct metrics_reply m;
+    client_send_all(c, query, sizeof query - 1);
+    int n = client_read_line(c, line, sizeof line, HARNESS_REPLY_TIMEOUT_MS);
+    require(n >= 0, "metrics: got %s", result_name(n));
+    require(metrics_parse(line, &m), "metrics: got %s",
+            quoted(line, (size_t)n, shown, sizeof shown));
+    return m;
+}
+
+void server_wait_processed(struct server *srv, unsigned long processed)
+{
+    char needle[64];
+    snprintf(needle, sizeof needle, "queue empty: %lu events processed", processed);
+    if (processed > 0)
+        server_wait_log(srv, needle, WORKERS_DONE_MS);
+}
+
+void server_expect_metrics_at_rest(struct server *srv, struct event_tally t)
+{
+    static struct client c;
+    server_wait_processed(srv, t.accepted);
+    client_connect(&c, srv->port);
+    struct metrics_reply m = client_metrics(&c);
+    client_close(&c);
+    require(m.received == t.accepted + t.busy && m.processed == t.accepted && m.dropped == t.busy,
+            "%s at rest: received %llu, processed %llu, dropped %llu; the clients saw %lu "
+            "accepted and %lu server_busy",
+            srv->name, m.received, m.processed, m.dropped, t.accepted, t.busy);
+}
+
+/* Sends request (no '\n') and expects reply, one line each way. */
+struct exchange_line {
+    const char *request, *reply;
+};
+
+static void expect_exchanges(struct client *c, const struct exchange_line *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        client_expect_reply(c, x[i].request, x[i].reply);
+}
+
+#define BALANCE_QUERY(user)          "{\"type\":\"balance\",\"user\":" user "}"
+#define BALANCE_REPLY(user, balance) "{\"status\":\"ok\",\"user\":" user ",\"balance\":" balance "}"
+#define BALANCE_EVENT(user, action, amount)                                                        \
+    "{\"user\":" user ",\"action\":\"" action "\",\"amount\":" amount "}"
+#define QUOTES16 "\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\""
+#define QUOTES64 "\"" QUOTES16 QUOTES16 QUOTES16 QUOTES16 "\"" /* a user of 64 '"' */
+#define QUOTES65 "\"" QUOTES16 QUOTES16 QUOTES16 QUOTES16 "\\\"\""
+#define BYTES64  "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\""
+
+void scenario_balance_queries(struct server *srv)
+{
+    static const struct exchange_line unknown_and_invalid[] = {
+        {BALANCE_QUERY("\"alice\""), BALANCE_REPLY("\"alice\"", "0")},
+        {BALANCE_QUERY("\"a\\\"b\\\\c\""), BALANCE_REPLY("\"a\\\"b\\\\c\"", "0")},
+        {BALANCE_QUERY("\"caf\\u00e9\""), BALANCE_REPLY("\"caf\xc3\xa9\"", "0")},
+        {BALANCE_QUERY("\"\\ud83d\\ude00\""), BALANCE_REPLY("\"\xf0\x9f\x98\x80\"", "0")},
+        {BALANCE_QUERY("\"a\\/b\\u0041\""), BALANCE_REPLY("\"a/bA\"", "0")},
+        {BALANCE_QUERY(QUOTES64), BALANCE_REPLY(QUOTES64, "0")},
+        {BALANCE_QUERY(BYTES64), BALANCE_REPLY(BYTES64, "0")},
+        {"{\"user\":\"alice\",\"type\":\"balance\",\"extra\":[1]}",
+         BALANCE_REPLY("\"alice\"", "0")},
+        {"{\"type\":\"balance\"}", INVALID_EVENT_LINE},
+        {BALANCE_QUERY("\"\""), INVALID_EVENT_LINE},
+        {BALANCE_QUERY(QUOTES65), INVALID_EVENT_LINE},
+        {BALANCE_QUERY("\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdefg\""),
+         INVALID_EVENT_LINE}, /* 65 bytes */
+        {BALANCE_QUERY("\"a\\u0000b\""), INVALID_EVENT_LINE},
+        {BALANCE_QUERY("\"a\\u001fb\""), INVALID_EVENT_LINE},
+        {BALANCE_QUERY("\"a\\u007fb\""), INVALID_EVENT_LINE},
+        {BALANCE_QUERY("\"\xff\""), INVALID_EVENT_LINE},
+        {BALANCE_QUERY("42"), INVALID_EVENT_LINE},
+        {BALANCE_QUERY("null"), INVALID_EVENT_LINE},
+        {BALANCE_QUERY("[\"alice\"]"), INVALID_EVENT_LINE},
+        {"{\"type\":\"Balance\",\"user\":\"alice\"}",
+         "{\"status\":\"error\",\"reason\":\"unknown_type\"}"},
+        {BALANCE_QUERY("\"alice\"") " x", "{\"status\":\"error\",\"reason\":\"invalid_json\"}"},
+    };
+    /* The same users written both ways: escaped, and as raw UTF-8. */
+    static const char *const events[] = {
+        BALANCE_EVENT("\"alice\"", "buy", "100"),
+        BALANCE_EVENT("\"alice\"", "sell", "30"),
+        BALANCE_EVENT("\"bob\"", "sell", "5"),
+        BALANCE_EVENT("\"a\\\"b\\\\c\"", "buy", "7"),
+        BALANCE_EVENT("\"caf\xc3\xa9\"", "buy", "3"),
+        BALANCE_EVENT("\"caf\\u00e9\"", "buy", "4"),
+        BALANCE_EVENT("\"\\ud83d\\ude00\"", "buy", "1000000000"),
+        BALANCE_EVENT("\"\xf0\x9f\x98\x80\"", "buy", "1000000000"),
+        BALANCE_EVENT(QUOTES64, "sell", "1"),
+        BALANCE_EVENT("\"a\\/bA\"", "buy", "2"),
+    };
+    static const struct exchange_line balances[] = {
+        {BALANCE_QUERY("\"alice\""), BALANCE_REPLY("\"alice\"", "70")},
+        {BALANCE_QUERY("\"bob\""), BALANCE_REPLY("\"bob\"", "-5")},
+        {BALANCE_QUERY("\"a\\\"b\\\\c\""), BALANCE_REPLY("\"a\\\"b\\\\c\"", "7")},
+        {BALANCE_QUERY("\"caf\\u00e9\""), BALANCE_REPLY("\"caf\xc3\xa9\"", "7")},
+        {BALANCE_QUERY("\"caf\xc3\xa9\""), BALANCE_REPLY("\"caf\xc3\xa9\"", "7")},
+        {BALANCE_QUERY("\"\xf0\x9f\x98\x80\""),
+         BALANCE_REPLY("\"\xf0\x9f\x98\x80\"", "2000000000")},
+        {BALANCE_QUERY(QUOTES64), BALANCE_REPLY(QUOTES64, "-1")},
+        {BALANCE_QUERY("\"a/bA\""), BALANCE_REPLY("\"a/bA\"", "2")},
+        {BALANCE_QUERY("\"Alice\""), BALANCE_REPLY("\"Alice\"", "0")},
+        {"{\"type\":\"balance\",\"user\":\"alice\",\"user\":\"bob\"}",
+         BALANCE_REPLY("\"alice\"", "70")}, /* the first key wins */
+    };
+    static struct client c;
+    client_connect(&c, srv->port);
+    expect_exchanges(&c, unknown_and_invalid,
+                     sizeof unknown_and_invalid / sizeof *unknown_and_invalid);
+    const size_t nevents = sizeof events / sizeof *events;
+    for (size_t i = 0; i < nevents; i++)
+        client_expect_reply(&c, events[i], ACCEPTED_LINE);
+    server_wait_processed(srv, nevents);
+    expect_exchanges(&c, balances, sizeof balances / sizeof *balances);
+    client_close(&c);
+}
+
+/* The load: events on a few users from LOAD_CONNS connections at once. */
+#define LOAD_CONNS        8
+#define EXACT_EVENTS      400 /* per connection */
+#define METRICS_ROUNDS    20
+#define METRICS_PER_ROUND 50 /* events per connection per round */
+
+/* As they appear between the quotes of a JSON string, in requests and replies. */
+static const char *const load_users[] = {"alice", "bob", "a\\\"b\\\\c", "caf\xc3\xa9"};
+#define LOAD_USERS (sizeof load_users / sizeof *load_users)
+
+struct load {
+    struct client conns[LOAD_CONNS];
+    long long sums[LOAD_USERS]; /* of the accepted events */
+    struct event_tally tally;
+};
+
+/* Appends event k of connection c to buf; returns its delta, and its user's index in *user. */
+static long long load_event(unsigned c, unsigned k, char *buf, size_t cap, size_t *len,
+                            size_t *user)
+{
+    *user = (c + k) % LOAD_USERS;
+    long long amount = 1 + (long long)((k * 7919u + c * 104729u) % 1000000u);
+    bool sell = k % 4 == 3;
+    int n =
+        snprintf(buf + *len, cap - *len, "{\"user\":\"%s\",\"action\":\"%s\",\"amount\":%lld}\n",
+                 load_users[*user], sell ? "sell" : "buy", amount);
+    require(n > 0 && (size_t)n < cap - *len, "load: no room for event %u", k);
+    *len += (size_t)n;
+    return sell ? -amount : amount;
+}
+
+static void load_start(struct load *l, int port)
+{
+    memset(l->sums, 0, sizeof l->sums);
+    l->tally = (struct event_tally){0};
+    for (unsigned c = 0; c < LOAD_CONNS; c++)
+        client_connect(&l->conns[c], port);
+}
+
+static void load_close(struct load *l)
+{
+    for (unsigned c = 0; c < LOAD_CONNS; c++)
+        client_close(&l->conns[c]);
+}
+
+/* Sends events [from, to) of every connection, one write per connection. */
+static void load_send(struct load *l, unsigned from, unsigned to)
+{
+    size_t cap = (to - from) * 128;
+    char *buf = malloc(cap);
+    require(buf != NULL, "out of memory");
+    for (unsigned c = 0; c < LOAD_CONNS; c++) {
+        size_t len = 0, user;
+        for (unsigned k = from; k < to; k++)
+            load_event(c, k, buf, cap, &len, &user);
+        client_send_all(&l->conns[c], buf, len);
+    }
+    free(buf);
+}
+
+/* Reads the replies to events [from, to) of every connection. */
+static void load_read(struct load *l, unsigned from, unsigned to)
+{
+    char line[256], shown[256];
+    for (unsigned c = 0; c < LOAD_CONNS; c++) {
+        for (unsigned k = from; k < to; k++) {
+            size_t len = 0, user;
+            long long delta = load_event(c, k, line, sizeof line, &len, &user);
+            int n = client_read_line(&l->conns[c], line, sizeof line, HARNESS_REPLY_TIMEOUT_MS);
+            require(n >= 0, "load: connection %u, event %u: got %s", c, k, result_name(n));
+            if (strcmp(line, ACCEPTED_LINE) == 0) {
+                l->tally.accepted++;
+                l->sums[user] += delta;
+            } else {
+                require(strcmp(line, SERVER_BUSY_LINE) == 0,
+                        "load: connection %u, event %u: got %s", c, k,
+                        quoted(line, (size_t)n, shown, sizeof shown));
+                l->tally.busy++;
+            }
+        }
+    }
+}
+
+struct event_tally scenario_exact_balances(struct server *srv)
+{
+    static struct load l;
+    load_start(&l, srv->port);
+    load_send(&l, 0, EXACT_EVENTS);
+    load_read(&l, 0, EXACT_EVENTS);
+    server_wait_processed(srv, l.tally.accepted);
+    for (size_t u = 0; u < LOAD_USERS; u++) {
+        char query[128], reply[160];
+        snprintf(query, sizeof query, BALANCE_QUERY("\"%s\""), load_users[u]);
+        snprintf(reply, sizeof reply, BALANCE_REPLY("\"%s\"", "%lld"), load_users[u], l.sums[u]);
+        client_expect_reply(&l.conns[u % LOAD_CONNS], query, reply);
+    }
+    load_close(&l);
+    return l.tally;
+}
+
+struct event_tally scenario_metrics_under_load(struct server *srv)
+{
+    static struct load l;
+    static struct client probe;
+    load_start(&l, srv->port);
+    client_connect(&probe, srv->port);
+    struct metrics_reply last = client_metrics(&probe);
+    require(last.received == 0 && last.processed == 0 && last.dropped == 0,
+            "metrics of a fresh %s: received %llu, processed %llu, dropped %llu", srv->name,
+            last.received, last.processed, last.dropped);
+    unsigned long long sent = 0;
+    for (unsigned r = 0; r < METRICS_ROUNDS; r++) {
+        load_send(&l, r * METRICS_PER_ROUND, (r + 1) * METRICS_PER_ROUND);
+        sent += LOAD_CONNS * METRICS_PER_ROUND;
+        struct metrics_reply m = client_metrics(&probe);
+        unsigned long long seen = l.tally.accepted + l.tally.busy;
+        require(m.received >= m.processed + m.dropped && m.received <= sent && m.received >= seen &&
+                    m.received >= last.received && m.processed >= last.processed &&
+                    m.dropped >= last.dropped,
+                "metrics under load, round %u: received %llu, processed %llu, dropped %llu; "
+                "before: %llu, %llu, %llu; events sent %llu, answered %llu",
+                r, m.received, m.processed, m.dropped, last.received, last.processed, last.dropped,
+                sent, seen);
+        last = m;
+        load_read(&l, r * METRICS_PER_ROUND, (r + 1) * METRICS_PER_ROUND);
+    }
+    client_close(&probe);
+    load_close(&l);
+    server_expect_metrics_at_rest(srv, l.tally);
+    return l.tally;
 }

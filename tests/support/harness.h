@@ -70,6 +70,9 @@ int server_read_stdout_line(struct server *srv, char *buf, size_t cap, int timeo
  * internals is a debug log line, e.g. "queue empty: 200 events processed". */
 void server_wait_log(struct server *srv, const char *needle, int timeout_ms);
 
+/* CPU time the server has used (user + system, from /proc/PID/stat), in ms. */
+long server_cpu_ms(struct server *srv);
+
 /* The server's resident set size from /proc/PID/status (VmRSS), in KiB. */
 long server_rss_kib(struct server *srv);
 
@@ -172,6 +175,7 @@ void harness_set_site(const char *file, int line);
 #define server_read_stdout_line(...) HARNESS_AT(server_read_stdout_line(__VA_ARGS__))
 #define server_rss_kib(...)          HARNESS_AT(server_rss_kib(__VA_ARGS__))
 #define server_wait_log(...)         HARNESS_AT(server_wait_log(__VA_ARGS__))
+#define server_cpu_ms(...)           HARNESS_AT(server_cpu_ms(__VA_ARGS__))
 #define server_check_rss_growth(...) HARNESS_AT(server_check_rss_growth(__VA_ARGS__))
 #define client_connect(...)          HARNESS_AT(client_connect(__VA_ARGS__))
 #define client_set_nonblocking(...)  HARNESS_AT(client_set_nonblocking(__VA_ARGS__))
@@ -195,5 +199,55 @@ void harness_set_site(const char *file, int line);
 TCase *harness_tcase(const char *name);
 /* Runs the suite, prints the results; returns the process exit status. */
 int harness_run(Suite *suite);
+
+/*** scenarios: balances and metrics (stages 07-10) ***/
+
+/* These run on a fresh server started with --log-level debug: they learn
+ * that the workers have caught up from its debug line "queue empty: N events
+ * processed". Failures name the test's line that called them. */
+
+/* The first three counters of a metrics reply. */
+struct metrics_reply {
+    unsigned long long received, processed, dropped;
+};
+
+/* How the events a scenario sent were answered. */
+struct event_tally {
+    unsigned long accepted; /* {"status":"accepted"} */
+    unsigned long busy; /* {"status":"rejected","reason":"server_busy"} */
+};
+
+/* Parses {"received":N,"processed":N,"dropped":N followed by more keys or
+ * by the closing brace; false if line is not such a reply. */
+bool metrics_parse(const char *line, struct metrics_reply *m);
+/* Sends {"type":"metrics"} and returns the reply's counters, or fails. */
+struct metrics_reply client_metrics(struct client *c);
+/* Waits until the server's debug log says processed events are done. */
+void server_wait_processed(struct server *srv, unsigned long processed);
+/* Once the workers are done: received = accepted + busy, processed =
+ * accepted, dropped = busy, or the test fails. */
+void server_expect_metrics_at_rest(struct server *srv, struct event_tally t);
+
+/* Balance queries: unknown users are 0; invalid users are invalid_event;
+ * users are echoed JSON-escaped; after some events (sent as escapes or as
+ * raw UTF-8), each user's balance is the sum of its events. */
+void scenario_balance_queries(struct server *srv);
+/* 8 connections send events on a few users at once, each in one write, and
+ * read every reply; once the workers are done, each user's balance is the
+ * sum of its accepted events. Returns how the events were answered. */
+struct event_tally scenario_exact_balances(struct server *srv);
+/* Metrics queried while 8 connections keep events in flight: every reply
+ * well-formed, received >= processed + dropped, no counter going back, none
+ * behind the replies already seen; at rest as server_expect_metrics_at_rest(). */
+struct event_tally scenario_metrics_under_load(struct server *srv);
+
+#ifndef HARNESS_IMPLEMENTATION
+#define client_metrics(...)                HARNESS_AT(client_metrics(__VA_ARGS__))
+#define server_wait_processed(...)         HARNESS_AT(server_wait_processed(__VA_ARGS__))
+#define server_expect_metrics_at_rest(...) HARNESS_AT(server_expect_metrics_at_rest(__VA_ARGS__))
+#define scenario_balance_queries(...)      HARNESS_AT(scenario_balance_queries(__VA_ARGS__))
+#define scenario_exact_balances(...)       HARNESS_AT(scenario_exact_balances(__VA_ARGS__))
+#define scenario_metrics_under_load(...)   HARNESS_AT(scenario_metrics_under_load(__VA_ARGS__))
+#endif
 
 #endif
