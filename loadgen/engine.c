@@ -7,97 +7,22 @@
  * connection's fixed schedule in an open loop. Replies are read 64 KiB at a
  * time, split with memchr and classified against constant lines; new
  * requests are copied from the pre-built pool into the connection's write
- * buffer and written with one call per refill. */
-
-#include "engine.h"
+ * buffer and written with one call per refill. Connections are opened,
+ * closed and reopened by conns.c. */
 
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "rng.h"
-
-/*** constants ***/
-
-#define READ_SIZE      (64 * 1024) /* one read per connection per wake-up */
-#define REPLY_LINE_MAX (64 * 1024) /* a longer reply line is a protocol error */
-#define CARRY_FIRST    256 /* first size of a connection's carry buffer */
-#define MAX_EVENTS     512
-#define TICK_NS        (20 * 1000000ull) /* timeouts and phase changes are checked this often */
-#define COPY_SLACK     POOL_SLACK
-
-/*** state ***/
-
-enum conn_state { CONN_CONNECTING, CONN_OPEN, CONN_CLOSED };
-
-struct inflight {
-    const struct req_line *req;
-    uint64_t t; /* sent (closed loop) or intended to be sent (open loop), ns */
-};
-
-struct conn {
-    int fd;
-    uint8_t state;
-    bool opened; /* the connection was made */
-    bool want_out; /* EPOLLOUT is registered: the socket took only part of a write */
-    bool refused; /* the server said too_many_connections */
-    bool closed_early; /* closed before the end of the run */
-    uint32_t head; /* ring index of the oldest request in flight */
-    uint32_t count; /* requests in flight */
-    struct inflight *ring;
-    char *wbuf; /* requests not yet written: wbuf[woff .. wlen) */
-    uint32_t woff, wlen;
-    char *carry; /* the start of a reply line split across reads */
-    uint32_t carry_len, carry_cap;
-    uint64_t phase; /* open loop: offset of this connection's schedule */
-    uint64_t next_due; /* open loop: intended time of the next request to send */
-    uint64_t last_progress; /* last reply, or first request sent after none were out */
-};
-
-struct worker {
-    struct lg_run *run;
-    const struct lg_options *o;
-    unsigned id;
-    pthread_t thread;
-    int epfd;
-    struct conn *conns;
-    unsigned n_conns;
-    unsigned first_conn; /* global index of conns[0] */
-    char *rbuf;
-    struct rng rng;
-    struct lg_stats stats;
-    struct verify_sums sums;
-    enum reply_kind guess[RK_COUNT]; /* the reply each request kind got last */
-    size_t wbuf_cap;
-
-    /* The run's phases. */
-    uint64_t warmup_end;
-    uint64_t end; /* no request intended at or after it is sent */
-    bool sending;
-    uint64_t drain_deadline;
-    bool budget_mode;
-    uint64_t budget; /* --requests: measured requests this thread may still send */
-    bool budget_done;
-    unsigned open_conns;
-    uint64_t in_flight; /* over all connections */
-
-    /* Open loop. */
-    bool open_loop;
-    uint64_t interval; /* ns between two requests of one connection */
-    unsigned cursor; /* the connection whose slot comes next */
-    uint64_t cursor_round;
-};
+#include "engine_impl.h"
 
 static atomic_bool stop_requested;
 static atomic_uint total_opened;
@@ -107,146 +32,9 @@ void engine_request_stop(void)
     atomic_store(&stop_requested, true);
 }
 
-uint64_t lg_now_ns(void)
+bool engine_stop_requested(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/*** connections ***/
-
-static void watch(struct worker *w, struct conn *c, int op, uint32_t events)
-{
-    struct epoll_event ev = {.events = events, .data.ptr = c};
-    if (epoll_ctl(w->epfd, op, c->fd, &ev) != 0) {
-        fprintf(stderr, "loadgen: epoll_ctl: %s\n", strerror(errno)); /* only a bug gets here */
-        abort();
-    }
-}
-
-enum close_reason { CLOSE_DONE, CLOSE_RESET, CLOSE_EOF, CLOSE_TIMEOUT, CLOSE_PROTOCOL };
-
-static void close_conn(struct worker *w, struct conn *c, enum close_reason why)
-{
-    if (c->state == CONN_CLOSED)
-        return;
-    bool busy = c->count > 0 || w->sending;
-    if (!c->refused) {
-        switch (why) {
-        case CLOSE_RESET: w->stats.resets++; break;
-        case CLOSE_EOF: w->stats.closed_by_server += busy; break;
-        case CLOSE_TIMEOUT: w->stats.timed_out++; break;
-        default: break;
-        }
-    }
-    close(c->fd);
-    c->fd = -1;
-    c->state = CONN_CLOSED;
-    c->closed_early = why != CLOSE_DONE;
-    w->open_conns--;
-    w->stats.unanswered += c->count;
-    w->in_flight -= c->count;
-    c->count = 0;
-    free(c->ring);
-    free(c->wbuf);
-    free(c->carry);
-    c->ring = NULL;
-    c->wbuf = c->carry = NULL;
-    c->carry_len = c->carry_cap = 0;
-}
-
-static bool conn_buffers(struct worker *w, struct conn *c)
-{
-    c->ring = malloc(sizeof *c->ring * w->o->pipeline);
-    c->wbuf = malloc(w->wbuf_cap + COPY_SLACK);
-    return c->ring && c->wbuf;
-}
-
-/* Starts a non-blocking connect; false if it failed at once. */
-static bool start_connect(struct worker *w, struct conn *c)
-{
-    const struct lg_run *run = w->run;
-    c->fd = socket(run->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (c->fd < 0)
-        return false;
-    int one = 1;
-    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (connect(c->fd, (const struct sockaddr *)&run->addr, run->addr_len) == 0) {
-        c->state = CONN_OPEN;
-        watch(w, c, EPOLL_CTL_ADD, 0); /* not read until the load starts */
-        return true;
-    }
-    if (errno != EINPROGRESS) {
-        int e = errno;
-        close(c->fd);
-        errno = e;
-        return false;
-    }
-    c->state = CONN_CONNECTING;
-    watch(w, c, EPOLL_CTL_ADD, EPOLLOUT);
-    return true;
-}
-
-static void connect_failed(struct worker *w, struct conn *c, int err)
-{
-    if (c->fd >= 0)
-        close(c->fd);
-    c->fd = -1;
-    c->state = CONN_CLOSED;
-    w->stats.connect_failed++;
-    if (!w->stats.first_connect_errno)
-        w->stats.first_connect_errno = err;
-}
-
-/* Opens every connection of the thread, within --connect-timeout. */
-static void connect_all(struct worker *w)
-{
-    unsigned pending = 0;
-    for (unsigned i = 0; i < w->n_conns; i++) {
-        struct conn *c = &w->conns[i];
-        if (!start_connect(w, c)) {
-            c->fd = -1;
-            connect_failed(w, c, errno);
-        } else if (c->state == CONN_CONNECTING) {
-            pending++;
-        }
-    }
-    uint64_t deadline = lg_now_ns() + (uint64_t)w->o->connect_timeout_ms * 1000000u;
-    struct epoll_event events[MAX_EVENTS];
-    while (pending > 0 && !atomic_load(&stop_requested)) {
-        uint64_t now = lg_now_ns();
-        if (now >= deadline)
-            break;
-        int ms = (int)((deadline - now) / 1000000u) + 1;
-        int n = epoll_wait(w->epfd, events, MAX_EVENTS, ms < 100 ? ms : 100);
-        for (int i = 0; i < n; i++) {
-            struct conn *c = events[i].data.ptr;
-            if (c->state != CONN_CONNECTING)
-                continue;
-            int err = 0;
-            socklen_t len = sizeof err;
-            if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
-                err = errno;
-            pending--;
-            if (err) {
-                connect_failed(w, c, err);
-            } else {
-                c->state = CONN_OPEN;
-                watch(w, c, EPOLL_CTL_MOD, 0);
-            }
-        }
-    }
-    for (unsigned i = 0; i < w->n_conns; i++) {
-        struct conn *c = &w->conns[i];
-        if (c->state == CONN_CONNECTING)
-            connect_failed(w, c, ETIMEDOUT);
-        else if (c->state == CONN_OPEN && !conn_buffers(w, c))
-            connect_failed(w, c, ENOMEM);
-        else if (c->state == CONN_OPEN)
-            w->open_conns++, c->opened = true;
-    }
-    w->stats.conns_opened = w->open_conns;
+    return atomic_load(&stop_requested);
 }
 
 /*** sending ***/
@@ -280,7 +68,7 @@ static void flush(struct worker *w, struct conn *c)
         w->stats.writes++;
         if (n < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-                close_conn(w, c, CLOSE_RESET);
+                conn_close(w, c, CLOSE_RESET);
                 return;
             }
             n = 0;
@@ -293,7 +81,7 @@ static void flush(struct worker *w, struct conn *c)
         c->woff = c->wlen = 0;
     if (pending != c->want_out) {
         c->want_out = pending;
-        watch(w, c, EPOLL_CTL_MOD, pending ? EPOLLIN | EPOLLOUT : EPOLLIN);
+        conn_watch(w, c, EPOLL_CTL_MOD, pending ? EPOLLIN | EPOLLOUT : EPOLLIN);
     }
 }
 
@@ -310,8 +98,7 @@ static inline uint64_t sendable(struct worker *w, struct conn *c, uint64_t now)
     return due < room ? due : room;
 }
 
-/* Tops the connection's pipeline up and writes. */
-static void refill(struct worker *w, struct conn *c, uint64_t now)
+void conn_refill(struct worker *w, struct conn *c, uint64_t now)
 {
     if (c->state != CONN_OPEN)
         return;
@@ -386,7 +173,7 @@ static bool on_reply(struct worker *w, struct conn *c, const char *line, size_t 
             return true;
         }
         protocol_error(w, "reply with no request outstanding", NULL, line, len);
-        close_conn(w, c, CLOSE_PROTOCOL);
+        conn_close(w, c, CLOSE_PROTOCOL);
         return false;
     }
     struct inflight e = c->ring[c->head];
@@ -431,6 +218,10 @@ static bool on_reply(struct worker *w, struct conn *c, const char *line, size_t 
     if (r.kind == REPLY_REJ_TOO_MANY_CONNECTIONS && !c->refused) {
         c->refused = true;
         w->stats.refused++;
+    } else if (r.kind != REPLY_REJ_TOO_MANY_CONNECTIONS && !c->served) {
+        c->served = true;
+        c->tries = 0;
+        w->stats.conns_served++;
     }
     return true;
 }
@@ -446,11 +237,11 @@ static void on_readable(struct worker *w, struct conn *c, uint64_t now)
     w->stats.reads++;
     if (n < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            close_conn(w, c, CLOSE_RESET);
+            conn_close(w, c, CLOSE_RESET);
         return;
     }
     if (n == 0) {
-        close_conn(w, c, CLOSE_EOF);
+        conn_close(w, c, CLOSE_EOF);
         return;
     }
     w->stats.bytes_received += (uint64_t)n;
@@ -468,14 +259,14 @@ static void on_readable(struct worker *w, struct conn *c, uint64_t now)
     if (rest > REPLY_LINE_MAX) {
         protocol_error(w, "reply line longer than 64 KiB", c->count ? c->ring[c->head].req : NULL,
                        p, rest);
-        close_conn(w, c, CLOSE_PROTOCOL);
+        conn_close(w, c, CLOSE_PROTOCOL);
         return;
     }
     if (rest > c->carry_cap) { /* small at first; grows for long replies only */
         uint32_t cap = rest <= CARRY_FIRST ? CARRY_FIRST : REPLY_LINE_MAX;
         char *grown = realloc(c->carry, cap);
         if (!grown) {
-            close_conn(w, c, CLOSE_PROTOCOL);
+            conn_close(w, c, CLOSE_PROTOCOL);
             return;
         }
         c->carry = grown;
@@ -484,7 +275,7 @@ static void on_readable(struct worker *w, struct conn *c, uint64_t now)
     if (rest)
         memcpy(c->carry, p, rest);
     c->carry_len = (uint32_t)rest;
-    refill(w, c, now);
+    conn_refill(w, c, now);
 }
 
 /*** the run ***/
@@ -528,7 +319,7 @@ static void run_schedule(struct worker *w, uint64_t now)
             cursor_reset(w, now);
             return;
         }
-        refill(w, &w->conns[w->cursor], now);
+        conn_refill(w, &w->conns[w->cursor], now);
         if (++w->cursor == w->n_conns) {
             w->cursor = 0;
             w->cursor_round++;
@@ -546,6 +337,7 @@ static void stop_sending(struct worker *w)
     w->drain_deadline = now + (uint64_t)w->o->timeout_ms * 1000000u;
     if (!w->budget_mode)
         w->stats.window_end_ns = w->end > w->warmup_end ? w->end : w->warmup_end;
+    conns_stop_reopening(w);
 }
 
 static void check_timeouts(struct worker *w, uint64_t now)
@@ -554,7 +346,7 @@ static void check_timeouts(struct worker *w, uint64_t now)
     for (unsigned i = 0; i < w->n_conns; i++) {
         struct conn *c = &w->conns[i];
         if (c->state == CONN_OPEN && c->count > 0 && now - c->last_progress > limit)
-            close_conn(w, c, CLOSE_TIMEOUT);
+            conn_close(w, c, CLOSE_TIMEOUT);
     }
 }
 
@@ -595,25 +387,30 @@ static void run_load(struct worker *w)
     w->warmup_end = start + (uint64_t)(o->warmup_s * 1e9);
     w->end = o->requests ? UINT64_MAX : w->warmup_end + (uint64_t)(o->duration_s * 1e9);
     w->stats.window_start_ns = w->warmup_end;
+    /* Nothing reopens in the last tenth of the run, nor in its last 100 ms. */
+    uint64_t margin =
+        (w->end - start) / 10 < 100 * LG_MS_NS ? (w->end - start) / 10 : 100 * LG_MS_NS;
+    w->reopen_until = o->requests ? UINT64_MAX : w->end - margin;
     w->sending = true;
     if (w->open_loop)
         w->cursor_round = 0, w->cursor = 0;
     for (unsigned i = 0; i < w->n_conns; i++) {
         struct conn *c = &w->conns[i];
+        c->next_due = start + c->phase;
         if (c->state != CONN_OPEN)
             continue;
         c->want_out = false;
-        watch(w, c, EPOLL_CTL_MOD, EPOLLIN);
+        conn_watch(w, c, EPOLL_CTL_MOD, EPOLLIN);
         c->last_progress = start;
-        c->next_due = start + c->phase;
         if (!w->open_loop)
-            refill(w, c, start);
+            conn_refill(w, c, start);
     }
+    conns_start(w, start);
 
     struct epoll_event events[MAX_EVENTS];
     uint64_t next_tick = start + TICK_NS;
     uint64_t now = lg_now_ns();
-    while (w->open_conns > 0) {
+    while (w->open_conns > 0 || w->reopening > 0) {
         uint64_t wake = next_tick;
         if (w->sending) {
             if (w->warmup_end > now && w->warmup_end < wake)
@@ -636,6 +433,10 @@ static void run_load(struct worker *w)
         for (int i = 0; i < n; i++) {
             struct conn *c = events[i].data.ptr;
             uint32_t ev = events[i].events;
+            if (c->state == CONN_CONNECTING) {
+                conn_connect_done(w, c, now);
+                continue;
+            }
             if (c->state == CONN_OPEN && (ev & EPOLLOUT))
                 flush(w, c);
             if (c->state == CONN_OPEN && (ev & (EPOLLIN | EPOLLERR | EPOLLHUP)))
@@ -647,16 +448,17 @@ static void run_load(struct worker *w)
             run_schedule(w, now);
         if (now >= next_tick) {
             check_timeouts(w, now);
+            conns_tick(w, now);
             next_tick = now + TICK_NS;
         }
         if (!w->sending && (w->in_flight == 0 || now >= w->drain_deadline))
             break;
     }
     if (w->sending)
-        stop_sending(w); /* every connection closed early */
+        stop_sending(w); /* every connection closed early, for good */
     count_schedule(w);
     for (unsigned i = 0; i < w->n_conns; i++)
-        close_conn(w, &w->conns[i], CLOSE_DONE);
+        conn_close(w, &w->conns[i], CLOSE_DONE);
 }
 
 static void *worker_main(void *arg)
@@ -665,7 +467,7 @@ static void *worker_main(void *arg)
     struct lg_run *run = w->run;
     /* Wake-ups on time, for the open loop's schedule (the default slack is 50 us). */
     prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
-    connect_all(w);
+    conns_connect_all(w);
     atomic_fetch_add(&total_opened, w->open_conns);
     if (pthread_barrier_wait(&run->barrier) == PTHREAD_BARRIER_SERIAL_THREAD) {
         run->start_ns = lg_now_ns();
@@ -737,7 +539,7 @@ static void worker_free(struct worker *w)
 {
     if (w->epfd >= 0)
         close(w->epfd);
-    free(w->conns);
+    conns_free(w);
     free(w->rbuf);
     verify_sums_free(&w->sums);
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "clock.h"
 #include "options.h"
 #include "requests.h"
 #include "stats.h"
@@ -41,7 +42,5 @@ bool engine_run(struct lg_run *run);
 
 /* Asks a running engine to stop sending and finish (safe in a signal handler). */
 void engine_request_stop(void);
-
-uint64_t lg_now_ns(void);
 
 #endif

@@ -16,6 +16,7 @@
 #include "requests.h"
 #include "sink.h"
 #include "verify.h"
+#include "verify_end.h"
 #include "zipf.h"
 
 enum { EXIT_OK = 0, EXIT_CHECK = 1, EXIT_USAGE = 2, EXIT_CONNECT = 3 };
@@ -76,7 +77,7 @@ int main(int argc, char **argv)
 
     struct req_pool pool;
     struct sampler sampler;
-    if (!pool_init(&pool, opts.users) ||
+    if (!pool_init(&pool, opts.users, opts.user_prefix) ||
         !sampler_init(&sampler, opts.dist, opts.zipf_s, opts.users)) {
         fprintf(stderr, "loadgen: out of memory building %u users' requests\n", opts.users);
         return 1;
@@ -96,10 +97,14 @@ int main(int argc, char **argv)
         return EXIT_CONNECT;
     }
 
+    struct verify_end vend;
+    verify_end_before(&vend, &run);
     if (!engine_run(&run))
         return 1;
     if (opts.self_test)
         sink_stop(&sink);
+    if (run.stats.conns_opened > 0)
+        verify_end_after(&vend, &run);
 
     const struct lg_stats *s = &run.stats;
     struct lg_result res = {
@@ -108,22 +113,26 @@ int main(int argc, char **argv)
         .connect_s = (double)run.connect_ns / 1e9,
         .sink_lines = sink.lines,
         .sink_port = sink.port,
+        .vend = &vend,
     };
     result_compute(&res);
-    res.verify_passed = s->verify_errors == 0 && s->unanswered == 0 && s->conns_opened > 0;
+    res.verify_passed = s->verify_errors == 0 && s->unanswered == 0 && s->conns_opened > 0 &&
+                        (!vend.ran || vend.passed);
     if (s->conns_opened == 0) {
         res.exit_code = EXIT_CONNECT;
         res.exit_reason = "no connection could be made";
-    } else if (s->refused == s->conns_opened) {
+    } else if (s->refused > 0 && s->conns_served == 0) {
         res.exit_code = EXIT_CONNECT;
-        res.exit_reason = "every connection was refused: too_many_connections";
+        res.exit_reason = "no connection was served: refused with too_many_connections";
     } else if (s->protocol_errors) {
         res.exit_code = EXIT_CHECK;
         res.exit_reason = "protocol errors: replies that do not match their requests";
     } else if (opts.verify && !res.verify_passed) {
         res.exit_code = EXIT_CHECK;
         res.exit_reason = s->verify_errors ? "verification failed"
-                                           : "verification failed: requests without a reply";
+                          : s->unanswered  ? "verification failed: requests without a reply"
+                                           : "verification failed: the checks at the end could "
+                                             "not be made";
     }
     report_human(stdout, &res);
     fflush(stdout);

@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "rng.h"
 #include "verify.h"
 
 static const char usage[] =
@@ -33,18 +36,27 @@ static const char usage[] =
     "  --users K              distinct users, 1 to 1000000 (default 1000)\n"
     "  --dist uniform|zipf:S  how users are chosen (default uniform)\n"
     "  --seed N               random seed (default 1)\n"
+    "  --user-prefix P        start every user name with P (printable ASCII, up to 32\n"
+    "                         bytes; '' for none); default: new for each run, so that\n"
+    "                         a run's users are new to the server (lgXXXXXXXX-)\n"
     "Checks and output:\n"
-    "  --verify MODE          check replies: echo (stages 01-02), parse (03), queue\n"
-    "                         (05-06), or a stage number 1-10; inline (04), balances\n"
-    "                         (07-08) and metrics (09-10) are not supported yet\n"
-    "  --timeout MS           close a connection whose requests get no reply for MS\n"
-    "                         (default 10000); also bounds the final wait for replies\n"
+    "  --verify MODE          check replies and, at the end, the server's state:\n"
+    "                         echo (stages 01-02), parse (03), inline (04), queue\n"
+    "                         (05-06), balances (07-08), metrics (09-10), or a stage\n"
+    "                         number 1-10; the state checks assume loadgen is the\n"
+    "                         server's only client\n"
+    "  --timeout MS           close (and reopen) a connection whose requests get no\n"
+    "                         reply for MS (default 10000); also bounds the final wait\n"
+    "                         for replies, and the checks at the end\n"
     "  --connect-timeout MS   time allowed to open every connection (default 10000)\n"
     "  --json FILE            write every figure and the options as JSON\n"
     "  --self-test[=MODE]     drive a built-in sink in a thread instead of a server, to\n"
     "                         measure loadgen's own ceiling: accept (answers every line\n"
     "                         {\"status\":\"accepted\"}, the default) or echo\n"
     "  --help                 this text\n"
+    "\n"
+    "A connection that fails or is closed during the run is counted and reopened,\n"
+    "after a back-off (a refusal, too_many_connections, too).\n"
     "\n"
     "Exit: 0 ok, 1 protocol or verification error, 2 bad options, 3 could not connect.\n";
 
@@ -61,6 +73,7 @@ enum {
     O_USERS,
     O_DIST,
     O_SEED,
+    O_USER_PREFIX,
     O_VERIFY,
     O_TIMEOUT,
     O_CONNECT_TIMEOUT,
@@ -82,6 +95,7 @@ static const struct option long_options[] = {
     {"users", required_argument, NULL, O_USERS},
     {"dist", required_argument, NULL, O_DIST},
     {"seed", required_argument, NULL, O_SEED},
+    {"user-prefix", required_argument, NULL, O_USER_PREFIX},
     {"verify", required_argument, NULL, O_VERIFY},
     {"timeout", required_argument, NULL, O_TIMEOUT},
     {"connect-timeout", required_argument, NULL, O_CONNECT_TIMEOUT},
@@ -184,6 +198,26 @@ void mix_format(const unsigned weights[RK_COUNT], char *buf, size_t len)
     }
 }
 
+static bool valid_prefix(const char *p)
+{
+    size_t n = strlen(p);
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < 0x20 || p[i] > 0x7e)
+            return false;
+    }
+    return n <= USER_PREFIX_MAX;
+}
+
+/* "lgXXXXXXXX-": from the seed, the time and the process, new for each run. */
+static void unique_prefix(char *buf, size_t len, uint64_t seed)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t x = seed ^ ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^
+                 ((uint64_t)getpid() << 40);
+    snprintf(buf, len, "lg%08x-", (unsigned)(rng_splitmix(&x) >> 32));
+}
+
 static bool split_target(struct lg_options *o, const char *t)
 {
     const char *colon = strrchr(t, ':');
@@ -220,7 +254,7 @@ int lg_options_parse(struct lg_options *o, int argc, char **argv)
         .argv = argv,
     };
     o->mix[RK_EVENT] = 100;
-    bool threads_given = false, duration_given = false;
+    bool threads_given = false, duration_given = false, prefix_given = false;
     char err[256];
     uint64_t u;
     opterr = 0;
@@ -284,6 +318,12 @@ int lg_options_parse(struct lg_options *o, int argc, char **argv)
             if (!parse_u64(a, 0, UINT64_MAX, &o->seed))
                 return bad("bad --seed '%s': expected a non-negative integer", a);
             break;
+        case O_USER_PREFIX:
+            if (!valid_prefix(a))
+                return bad("bad --user-prefix '%s': expected up to 32 printable ASCII bytes", a);
+            strcpy(o->user_prefix, a);
+            prefix_given = true;
+            break;
         case O_VERIFY:
             o->verify = verify_parse(a);
             if (!o->verify)
@@ -330,11 +370,8 @@ int lg_options_parse(struct lg_options *o, int argc, char **argv)
             return bad("--threads is more than --conns");
         o->threads = o->conns;
     }
-    if (o->verify) {
-        const char *why = verify_unsupported(o->verify);
-        if (why)
-            return bad("%s", why);
-    }
+    if (!prefix_given)
+        unique_prefix(o->user_prefix, sizeof o->user_prefix, o->seed);
     if (o->self_test == SELF_TEST_ACCEPT) {
         for (int k = 0; k < RK_COUNT; k++) {
             if (k != RK_EVENT && o->mix[k])

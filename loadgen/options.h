@@ -34,6 +34,7 @@ struct lg_options {
     unsigned timeout_ms; /* a connection silent this long with requests out is closed */
     unsigned connect_timeout_ms; /* for all connections to be made */
     uint64_t seed;
+    char user_prefix[USER_PREFIX_MAX + 1]; /* of every user name: new to the server */
     enum self_test self_test;
     int argc; /* the command line, for --json */
     char **argv;

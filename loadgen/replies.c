@@ -138,6 +138,9 @@ static enum reply_kind classify_slow(const char *line, size_t len, struct reply 
             return REPLY_OTHER;
         out->metrics[i] = (uint64_t)v;
     }
+    const char *q = p;
+    if (!eat(&q, end, ",\"queued\":") || !eat_int(&q, end, &out->queued) || out->queued < 0)
+        out->queued = -1;
     if (p < end && end[-1] == '}' && (*p == '}' ? p + 1 == end : *p == ','))
         return REPLY_METRICS;
     return REPLY_OTHER;

@@ -39,6 +39,7 @@ struct reply {
     size_t user_off; /* REPLY_OK_BALANCE: the user as written (JSON string, */
     size_t user_len; /* quotes included) at line[user_off .. user_off + user_len) */
     uint64_t metrics[3]; /* REPLY_METRICS: received, processed, dropped */
+    int64_t queued; /* REPLY_METRICS: a "queued" key right after them, or -1 */
 };
 
 /* "accepted", "ok", "ok/balance", ..., "error/invalid_json", "echo", "other". */

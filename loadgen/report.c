@@ -61,6 +61,41 @@ static void describe_load(char *buf, size_t len, const struct lg_options *o)
                  o->dist == DIST_UNIFORM ? "uniform" : "zipf");
 }
 
+/* "passed" or "FAILED", then what the checks at the end found. */
+static void report_verify(FILE *out, const struct lg_result *r)
+{
+    const struct verify_end *v = r->vend;
+    char g1[32], g2[32], g3[32], g4[32], g5[32];
+    fprintf(out, "  verify        %s", r->verify_passed ? "passed" : "FAILED");
+    if (!v || !v->ran) {
+        fprintf(out, "\n");
+        return;
+    }
+    if (v->failure[0])
+        fprintf(out, ": %s", v->failure);
+    fprintf(out, "\n");
+    if (v->users_checked || v->users_unsure) {
+        fprintf(out, "                %s of %s users' balances %s (%s, %u %s, %.2f s)",
+                grouped(g1, v->users_checked - v->users_wrong), grouped(g2, v->users_checked),
+                v->probes ? "are the sums of their events"
+                          : "are the sums of their accepted events",
+                v->probes ? "one more event each" : "one query each", v->sweeps,
+                v->sweeps == 1 ? "round" : "rounds", v->wait_s);
+        if (v->users_unsure)
+            fprintf(out, "; %s not checked (an event lost in flight)",
+                    grouped(g3, v->users_unsure));
+        fprintf(out, "\n");
+    }
+    if (v->metrics)
+        fprintf(out,
+                "                metrics grew by received %s, dropped %s, processed %s; "
+                "loadgen saw %s taken in, %s dropped\n",
+                grouped(g1, v->after.received - v->before.received),
+                grouped(g2, v->after.dropped - v->before.dropped),
+                grouped(g3, v->after.processed - v->before.processed),
+                grouped(g4, v->seen_received), grouped(g5, v->seen_dropped));
+}
+
 void report_human(FILE *out, const struct lg_result *r)
 {
     const struct lg_options *o = r->opts;
@@ -158,6 +193,12 @@ void report_human(FILE *out, const struct lg_result *r)
             grouped(g1, s->conns_opened), grouped(line + 120, o->conns), r->connect_s,
             grouped(g2, s->connect_failed), grouped(g3, s->refused), grouped(line, s->resets),
             grouped(line + 40, s->closed_by_server), grouped(line + 80, s->timed_out));
+    if (s->reopened || s->reopen_failed || s->gave_up || s->sent_refused)
+        fprintf(out,
+                "                reopened %s times, %s attempts failed, %s gave up; %s requests "
+                "sent on refused connections\n",
+                grouped(g1, s->reopened), grouped(g2, s->reopen_failed), grouped(g3, s->gave_up),
+                grouped(line, s->sent_refused));
     if (s->connect_failed && s->first_connect_errno)
         fprintf(out, "                first connect error: %s\n", strerror(s->first_connect_errno));
     if (o->self_test && o->rate > 0)
@@ -171,7 +212,7 @@ void report_human(FILE *out, const struct lg_result *r)
                 "about %s replies/s with these options\n",
                 grouped(g1, r->sink_lines), grouped(g2, (uint64_t)(r->throughput + 0.5)));
     if (o->verify)
-        fprintf(out, "  verify        %s\n", r->verify_passed ? "passed" : "FAILED");
+        report_verify(out, r);
     if (r->exit_code)
         fprintf(out, "  exit          %d: %s\n", r->exit_code, r->exit_reason);
 }
@@ -254,7 +295,9 @@ static void json_options(FILE *f, const struct lg_options *o)
         jdouble(f, o->zipf_s);
     else
         fprintf(f, "null");
-    fprintf(f, ",\n    \"seed\": %" PRIu64 ",\n    \"verify\": ", o->seed);
+    fprintf(f, ",\n    \"seed\": %" PRIu64 ",\n    \"user_prefix\": ", o->seed);
+    jstr(f, o->user_prefix);
+    fprintf(f, ",\n    \"verify\": ");
     if (o->verify)
         jstr(f, verify_name(o->verify));
     else
@@ -313,6 +356,48 @@ static void json_counts(FILE *f, const char *name, const uint64_t *counts)
     fprintf(f, "},\n");
 }
 
+static void json_metrics(FILE *f, const struct lg_metrics *m)
+{
+    fprintf(f,
+            "{\"received\": %" PRIu64 ", \"processed\": %" PRIu64 ", \"dropped\": %" PRIu64
+            ", \"queued\": %" PRId64 "}",
+            m->received, m->processed, m->dropped, m->queued);
+}
+
+/* The checks at the end of the run, or null if none were made. */
+static void json_verify_end(FILE *f, const struct verify_end *v)
+{
+    if (!v || !v->ran) {
+        fprintf(f, "null");
+        return;
+    }
+    fprintf(f, "{\"passed\": %s, \"failure\": ", v->passed ? "true" : "false");
+    if (v->failure[0])
+        jstr(f, v->failure);
+    else
+        fprintf(f, "null");
+    fprintf(f,
+            ", \"users_checked\": %" PRIu64 ", \"users_wrong\": %" PRIu64
+            ", \"users_unsure\": %" PRIu64 ", \"probes\": %" PRIu64 ", \"rounds\": %u"
+            ", \"wait_s\": ",
+            v->users_checked, v->users_wrong, v->users_unsure, v->probes, v->sweeps);
+    jdouble(f, v->wait_s);
+    fprintf(f, ", \"metrics\": ");
+    if (v->metrics) {
+        fprintf(f, "{\"before\": ");
+        json_metrics(f, &v->before);
+        fprintf(f, ", \"after\": ");
+        json_metrics(f, &v->after);
+        fprintf(f,
+                ", \"seen_received\": %" PRIu64 ", \"seen_dropped\": %" PRIu64
+                ", \"lost\": %" PRIu64 ", \"wrong\": %u}",
+                v->seen_received, v->seen_dropped, v->lost, v->metrics_wrong);
+    } else {
+        fprintf(f, "null");
+    }
+    fprintf(f, "}");
+}
+
 bool report_json(const char *path, const struct lg_result *r)
 {
     FILE *f = fopen(path, "w");
@@ -345,9 +430,11 @@ bool report_json(const char *path, const struct lg_result *r)
             ", \"replies\": %" PRIu64 ", \"measured_replies\": %" PRIu64
             ", \"window_replies\": %" PRIu64 ", \"scheduled\": %" PRIu64
             ", \"backlog_at_end\": %" PRIu64 ", \"unsent_closed\": %" PRIu64
-            ", \"bytes_sent\": %" PRIu64 ", \"bytes_received\": %" PRIu64 "},\n",
+            ", \"bytes_sent\": %" PRIu64 ", \"bytes_received\": %" PRIu64
+            ", \"sent_refused\": %" PRIu64 "},\n",
             s->sent, s->measured_sent, s->replies, s->latency.count, s->window_replies,
-            s->scheduled, s->backlog_at_end, s->unsent_closed, s->bytes_sent, s->bytes_received);
+            s->scheduled, s->backlog_at_end, s->unsent_closed, s->bytes_sent, s->bytes_received,
+            s->sent_refused);
     fprintf(f,
             "  \"syscalls\": {\"recv\": %" PRIu64 ", \"send\": %" PRIu64
             ", \"epoll_wait\": %" PRIu64 "},\n",
@@ -370,24 +457,28 @@ bool report_json(const char *path, const struct lg_result *r)
         fprintf(f, "}");
     }
     fprintf(f, "]},\n");
-    fprintf(f,
-            "  \"connections\": {\"asked\": %u, \"opened\": %" PRIu64
-            ", \"connect_failed\": %" PRIu64 ", \"refused\": %" PRIu64 ", \"reset\": %" PRIu64
-            ", \"closed_by_server\": %" PRIu64 ", \"timed_out\": %" PRIu64
-            ", \"first_connect_error\": ",
-            o->conns, s->conns_opened, s->connect_failed, s->refused, s->resets,
-            s->closed_by_server, s->timed_out);
+    fprintf(
+        f,
+        "  \"connections\": {\"asked\": %u, \"opened\": %" PRIu64 ", \"connect_failed\": %" PRIu64
+        ", \"refused\": %" PRIu64 ", \"reset\": %" PRIu64 ", \"closed_by_server\": %" PRIu64
+        ", \"timed_out\": %" PRIu64 ", \"served\": %" PRIu64 ", \"reopened\": %" PRIu64
+        ", \"reopen_failed\": %" PRIu64 ", \"gave_up\": %" PRIu64 ", \"first_connect_error\": ",
+        o->conns, s->conns_opened, s->connect_failed, s->refused, s->resets, s->closed_by_server,
+        s->timed_out, s->conns_served, s->reopened, s->reopen_failed, s->gave_up);
     if (s->first_connect_errno)
         jstr(f, strerror(s->first_connect_errno));
     else
         fprintf(f, "null");
     fprintf(f, "},\n");
     fprintf(f, "  \"verify\": ");
-    if (o->verify)
-        fprintf(f, "{\"mode\": \"%s\", \"passed\": %s},\n", verify_name(o->verify),
+    if (o->verify) {
+        fprintf(f, "{\"mode\": \"%s\", \"passed\": %s, \"end\": ", verify_name(o->verify),
                 r->verify_passed ? "true" : "false");
-    else
+        json_verify_end(f, r->vend);
+        fprintf(f, "},\n");
+    } else {
         fprintf(f, "null,\n");
+    }
     fprintf(f, "  \"self_test\": ");
     if (o->self_test)
         fprintf(f, "{\"sink\": \"%s\", \"sink_lines\": %" PRIu64 ", \"ceiling_rps\": ",

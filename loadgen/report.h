@@ -8,6 +8,7 @@
 
 #include "options.h"
 #include "stats.h"
+#include "verify_end.h"
 
 struct lg_result {
     const struct lg_options *opts;
@@ -17,6 +18,7 @@ struct lg_result {
     double connect_s; /* time to open the connections */
     uint64_t sink_lines; /* --self-test: lines the sink answered */
     int sink_port;
+    const struct verify_end *vend; /* the checks at the end; may be NULL */
     bool verify_passed;
     int exit_code;
     const char *exit_reason; /* NULL when 0 */

@@ -56,11 +56,11 @@ static uint32_t variants_for(uint32_t users)
     return users <= 100000 ? 4 : 1;
 }
 
-size_t pool_user_name(uint32_t i, char *buf)
+size_t pool_user_name(const struct req_pool *pool, uint32_t i, char *buf)
 {
     if (i % 10 == 7)
-        return (size_t)sprintf(buf, "q\"\xc3\xa9-%u", i); /* q"é-<i> */
-    return (size_t)sprintf(buf, "user%u", i);
+        return (size_t)sprintf(buf, "%sq\"\xc3\xa9-%u", pool->prefix, i); /* q"é-<i> */
+    return (size_t)sprintf(buf, "%suser%u", pool->prefix, i);
 }
 
 /* Amount and direction of user u's event variant v: 1 .. 1000, buys and
@@ -87,13 +87,15 @@ static void add_line(struct writer *w, struct req_line *line, enum req_kind kind
     w->p += n + 1;
 }
 
-bool pool_init(struct req_pool *pool, uint32_t users)
+bool pool_init(struct req_pool *pool, uint32_t users, const char *prefix)
 {
     *pool = (struct req_pool){.users = users, .variants = variants_for(users)};
+    snprintf(pool->prefix, sizeof pool->prefix, "%s", prefix);
     size_t n_events = (size_t)users * pool->variants;
-    /* Upper bounds: an event line is under 128 bytes, a balance query under 96. */
+    /* Upper bounds: an event line or a balance query is under 128 bytes (a
+     * name escapes to at most 79, quotes included). */
     size_t arena_size =
-        n_events * 128 + (size_t)users * 96 + 4096 + N_INVALID * 128 + N_ECHO * 128 + POOL_SLACK;
+        n_events * 128 + (size_t)users * 128 + 4096 + N_INVALID * 128 + N_ECHO * 128 + POOL_SLACK;
     pool->events = malloc(sizeof *pool->events * n_events);
     pool->balances = malloc(sizeof *pool->balances * users);
     pool->invalid = calloc(N_INVALID, sizeof *pool->invalid);
@@ -104,9 +106,9 @@ bool pool_init(struct req_pool *pool, uint32_t users)
         return false;
     }
     struct writer w = {pool->arena};
-    char name[80], escaped[6 * 80 + 2], line[REQ_LINE_MAX];
+    char name[USER_NAME_MAX], escaped[6 * USER_NAME_MAX + 2], line[REQ_LINE_MAX];
     for (uint32_t u = 0; u < users; u++) {
-        size_t name_len = pool_user_name(u, name);
+        size_t name_len = pool_user_name(pool, u, name);
         size_t esc_len = json_escape(escaped, name, name_len);
         for (uint32_t v = 0; v < pool->variants; v++) {
             int64_t delta = variant_delta(u, v);
@@ -117,11 +119,12 @@ bool pool_init(struct req_pool *pool, uint32_t users)
             *e = (struct req_line){.user = u, .delta = delta};
             add_line(&w, e, RK_EVENT, line, (size_t)n);
         }
-        static const char prefix[] = "{\"type\":\"balance\",\"user\":";
-        int n = snprintf(line, sizeof line, "%s%.*s}", prefix, (int)esc_len, escaped);
+        static const char query_head[] = "{\"type\":\"balance\",\"user\":";
+        int n = snprintf(line, sizeof line, "%s%.*s}", query_head, (int)esc_len, escaped);
         struct req_line *b = &pool->balances[u];
-        *b = (struct req_line){
-            .user = u, .user_off = (uint16_t)(sizeof prefix - 1), .user_len = (uint16_t)esc_len};
+        *b = (struct req_line){.user = u,
+                               .user_off = (uint16_t)(sizeof query_head - 1),
+                               .user_len = (uint16_t)esc_len};
         add_line(&w, b, RK_BALANCE, line, (size_t)n);
     }
     static const char metrics[] = "{\"type\":\"metrics\"}", health[] = "{\"type\":\"health\"}";

@@ -16,9 +16,11 @@
 
 enum req_kind { RK_EVENT, RK_BALANCE, RK_METRICS, RK_HEALTH, RK_INVALID, RK_ECHO, RK_COUNT };
 
-#define USERS_MAX    1000000
-#define REQ_LINE_MAX 256 /* longest pre-built line, '\n' included */
-#define POOL_SLACK   64 /* bytes readable past the end of any line */
+#define USERS_MAX       1000000
+#define REQ_LINE_MAX    256 /* longest pre-built line, '\n' included */
+#define POOL_SLACK      64 /* bytes readable past the end of any line */
+#define USER_PREFIX_MAX 32 /* bytes of printable ASCII before every user name */
+#define USER_NAME_MAX   80 /* room for one user name, prefix included */
 
 const char *req_kind_name(enum req_kind kind);
 bool req_kind_from_name(const char *name, size_t len, enum req_kind *kind);
@@ -35,6 +37,7 @@ struct req_line {
 };
 
 struct req_pool {
+    char prefix[USER_PREFIX_MAX + 1]; /* of every user name */
     uint32_t users;
     uint32_t variants; /* event lines per user */
     struct req_line *events; /* users * variants: user u's are at u * variants */
@@ -47,14 +50,17 @@ struct req_pool {
     char *arena; /* the text of every line */
 };
 
-/* Builds the pool for users 0 .. users - 1; false if memory runs out. */
-bool pool_init(struct req_pool *pool, uint32_t users);
+/* Builds the pool for users 0 .. users - 1, their names starting with
+ * prefix (printable ASCII, at most USER_PREFIX_MAX bytes; "" for none);
+ * false if memory runs out. */
+bool pool_init(struct req_pool *pool, uint32_t users, const char *prefix);
 void pool_free(struct req_pool *pool);
 
-/* The user name of index i (raw bytes, not escaped) into buf (>= 80 bytes);
- * returns its length. Most are "user<i>"; one in ten has a quote and a
- * non-ASCII letter, so that servers must escape and unescape it. */
-size_t pool_user_name(uint32_t i, char *buf);
+/* The user name of index i (raw bytes, not escaped) into buf (USER_NAME_MAX
+ * bytes); returns its length. Most are "<prefix>user<i>"; one in ten has a
+ * quote and a non-ASCII letter, "<prefix>q\"é-<i>", so that servers
+ * must escape and unescape it. */
+size_t pool_user_name(const struct req_pool *pool, uint32_t i, char *buf);
 
 /* One line of the kind asked for; user and pick choose among the candidates. */
 static inline const struct req_line *pool_pick(const struct req_pool *pool, enum req_kind kind,

@@ -44,6 +44,11 @@ void stats_merge(struct lg_stats *dst, const struct lg_stats *src)
     ADD(resets);
     ADD(closed_by_server);
     ADD(timed_out);
+    ADD(sent_refused);
+    ADD(conns_served);
+    ADD(reopened);
+    ADD(reopen_failed);
+    ADD(gave_up);
 #undef ADD
     if (!dst->first_connect_errno)
         dst->first_connect_errno = src->first_connect_errno;

@@ -41,6 +41,7 @@ struct lg_stats {
     uint64_t protocol_errors;
     uint64_t verify_errors;
     uint64_t unanswered; /* requests out when their connection closed or the run ended */
+    uint64_t sent_refused; /* requests out on a connection the server refused: never read */
     struct sample samples[SAMPLES_MAX];
     unsigned n_samples;
     /* Connections. */
@@ -50,6 +51,10 @@ struct lg_stats {
     uint64_t resets; /* ECONNRESET, EPIPE, ... */
     uint64_t closed_by_server; /* EOF while requests were out or still to send */
     uint64_t timed_out; /* no reply for --timeout */
+    uint64_t conns_served; /* connections (reopened ones too) that got a real reply */
+    uint64_t reopened; /* connections made again during the run */
+    uint64_t reopen_failed; /* attempts to make one again that failed */
+    uint64_t gave_up; /* connections that stopped trying (too many attempts in a row) */
     int first_connect_errno;
 };
 

@@ -21,7 +21,7 @@ static struct lg_run run; /* large: keep it off the stack */
 
 static void setup(void)
 {
-    ck_assert(pool_init(&pool, 100));
+    ck_assert(pool_init(&pool, 100, ""));
     ck_assert(sampler_init(&sampler, DIST_ZIPF, 0.99, 100));
 }
 

@@ -47,6 +47,16 @@ START_TEST(test_defaults_and_values)
     ck_assert_int_eq(o.self_test, SELF_TEST_ECHO);
     ck_assert_int_eq(PARSE(&o, "--self-test", "--conns", "2", "--threads", "2"), -1);
     ck_assert_int_eq(o.self_test, SELF_TEST_ACCEPT);
+    /* Verify modes that check the state; user names new to the server by default. */
+    ck_assert_int_eq(PARSE(&o, "--target", "h:1", "--verify", "10"), -1);
+    ck_assert_uint_eq(o.verify, VERIFY_BALANCES | VERIFY_METRICS);
+    ck_assert_uint_eq(strlen(o.user_prefix), 11);
+    ck_assert(strncmp(o.user_prefix, "lg", 2) == 0 && o.user_prefix[10] == '-');
+    ck_assert_int_eq(PARSE(&o, "--target", "h:1", "--verify", "inline", "--user-prefix", ""), -1);
+    ck_assert_str_eq(o.user_prefix, "");
+    ck_assert_uint_eq(o.verify, VERIFY_INLINE);
+    ck_assert_int_eq(PARSE(&o, "--target", "h:1", "--user-prefix", "run \"7\" "), -1);
+    ck_assert_str_eq(o.user_prefix, "run \"7\" ");
     /* More default threads than connections: fewer threads. */
     ck_assert_int_eq(PARSE(&o, "--target", "h:1", "--conns", "1"), -1);
     ck_assert_uint_eq(o.threads, 1);
@@ -75,9 +85,10 @@ START_TEST(test_bad_options)
         {"--target", "h:1", "--dist", "zipf"},
         {"--target", "h:1", "--users", "0"},
         {"--target", "h:1", "--verify", "11"},
-        {"--target", "h:1", "--verify", "balances"},
-        {"--target", "h:1", "--verify", "4"},
-        {"--target", "h:1", "--verify", "9"},
+        {"--target", "h:1", "--user-prefix", "a\tb"},
+        {"--target", "h:1", "--user-prefix", "0123456789abcdef0123456789abcdefX"},
+        {"--target", "h:1", "--user-prefix", "caf\xc3\xa9"},
+        {"--self-test", "--verify", "7"},
         {"--target", "h:1", "--duration", "1", "--requests", "5"},
         {"--target", "h:1", "--self-test"},
         {"--self-test", "--mix", "event=1,invalid=1"},

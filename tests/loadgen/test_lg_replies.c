@@ -13,7 +13,7 @@ static struct req_pool pool;
 
 static void setup(void)
 {
-    ck_assert(pool_init(&pool, 100));
+    ck_assert(pool_init(&pool, 100, ""));
 }
 
 static void teardown(void)
@@ -105,6 +105,11 @@ START_TEST(test_values)
     ck_assert_uint_eq(r.metrics[0], 10);
     ck_assert_uint_eq(r.metrics[1], 8);
     ck_assert_uint_eq(r.metrics[2], 2);
+    ck_assert_int_eq(r.queued, -1);
+    l = "{\"received\":10,\"processed\":8,\"dropped\":1,\"queued\":1,\"connections\":3}";
+    reply_classify(l, strlen(l), event(), REPLY_ACCEPTED, &r);
+    ck_assert_int_eq(r.kind, REPLY_METRICS);
+    ck_assert_int_eq(r.queued, 1);
 }
 END_TEST
 
@@ -211,17 +216,6 @@ START_TEST(test_verify_modes)
     ck_assert_uint_eq(verify_parse("11"), 0);
     ck_assert_uint_eq(verify_parse("-3"), 0);
     ck_assert_uint_eq(verify_parse("nope"), 0);
-    /* Later stages' checks are refused, not passed. */
-    ck_assert_ptr_null(verify_unsupported(verify_parse("3")));
-    ck_assert_ptr_null(verify_unsupported(verify_parse("6")));
-    for (int st = 4; st <= 10; st++) {
-        if (st == 5 || st == 6)
-            continue;
-        char name[4];
-        snprintf(name, sizeof name, "%d", st);
-        ck_assert_ptr_nonnull(verify_unsupported(verify_parse(name)));
-    }
-
     const char *acc = "{\"status\":\"accepted\"}";
     const char *busy = "{\"status\":\"rejected\",\"reason\":\"server_busy\"}";
     const char *unknown = "{\"status\":\"error\",\"reason\":\"unknown_type\"}";
@@ -239,6 +233,87 @@ START_TEST(test_verify_modes)
     echo_of(event(), buf);
     ck_assert(verified(VERIFY_ECHO, event(), buf));
     ck_assert(!verified(VERIFY_PARSE, event(), buf));
+}
+END_TEST
+
+/* The modes that check the server's state: what each lets through while
+ * the load runs. */
+START_TEST(test_verify_state_modes)
+{
+    const char *acc = "{\"status\":\"accepted\"}";
+    const char *busy = "{\"status\":\"rejected\",\"reason\":\"server_busy\"}";
+    const char *down = "{\"status\":\"rejected\",\"reason\":\"shutting_down\"}";
+    const char *refused = "{\"status\":\"rejected\",\"reason\":\"too_many_connections\"}";
+    const char *unknown = "{\"status\":\"error\",\"reason\":\"unknown_type\"}";
+    const char *overflow = "{\"status\":\"error\",\"reason\":\"overflow\"}";
+    const char *health = "{\"status\":\"ok\"}";
+    const char *metrics = "{\"received\":5,\"processed\":4,\"dropped\":1,\"queued\":0}";
+    char balance[160];
+    const struct req_line *b = &pool.balances[7];
+    snprintf(balance, sizeof balance, "{\"status\":\"ok\",\"user\":%.*s,\"balance\":-12}",
+             (int)b->user_len, b->text + b->user_off);
+    unsigned inl = verify_parse("4"), bal = verify_parse("7"), met = verify_parse("10");
+    ck_assert_uint_eq(inl, VERIFY_INLINE);
+    ck_assert_uint_eq(bal, VERIFY_BALANCES);
+    ck_assert_uint_eq(met, VERIFY_BALANCES | VERIFY_METRICS);
+    ck_assert_uint_eq(verify_parse("inline"), inl);
+    ck_assert_uint_eq(verify_parse("step08"), bal);
+    ck_assert_uint_eq(verify_parse("metrics"), verify_parse("9"));
+    ck_assert_str_eq(verify_name(met), "metrics");
+    ck_assert(verify_checks_state(inl) && verify_checks_state(bal) && verify_checks_state(met));
+    ck_assert(!verify_checks_state(VERIFY_PARSE) && !verify_checks_state(VERIFY_QUEUE));
+
+    /* 04: an event gets its new balance; nothing else changes. */
+    ck_assert(verified(inl, event(), "{\"status\":\"ok\",\"balance\":100}"));
+    ck_assert(!verified(inl, event(), acc));
+    ck_assert(!verified(inl, event(), overflow));
+    ck_assert(verified(inl, b, unknown));
+    ck_assert(verified(inl, &pool.metrics, unknown));
+    /* 07: queued events, balance queries answered. */
+    ck_assert(verified(bal, event(), acc) && verified(bal, event(), busy));
+    ck_assert(!verified(bal, event(), down));
+    ck_assert(verified(bal, b, balance));
+    ck_assert(!verified(bal, b, unknown));
+    ck_assert(verified(bal, &pool.metrics, unknown));
+    ck_assert(!verified(bal, &pool.metrics, metrics));
+    /* 09-10: metrics answered; health by 10 only; shutting_down from 10. */
+    ck_assert(verified(met, &pool.metrics, metrics));
+    ck_assert(!verified(met, &pool.metrics, unknown));
+    ck_assert(verified(met, &pool.health, health) && verified(met, &pool.health, unknown));
+    ck_assert(verified(met, event(), down));
+    ck_assert(verified(met, b, balance));
+    /* A refusal is never a verification error. */
+    ck_assert(verified(VERIFY_PARSE, event(), refused) && verified(inl, event(), refused));
+    ck_assert(verified(VERIFY_ECHO, event(), refused) && verified(met, b, refused));
+}
+END_TEST
+
+/* What the state checks keep per user. */
+START_TEST(test_verify_sums)
+{
+    struct verify_sums a, b;
+    ck_assert(verify_sums_init(&a, VERIFY_PARSE, 100));
+    ck_assert_ptr_null(a.sum);
+    verify_note(&a, event(), REPLY_ACCEPTED); /* nothing kept: no crash */
+    verify_sums_free(&a);
+
+    ck_assert(verify_sums_init(&a, VERIFY_BALANCES, 100));
+    ck_assert(verify_sums_init(&b, VERIFY_BALANCES, 100));
+    const struct req_line *e0 = &pool.events[0], *e1 = &pool.events[1];
+    const struct req_line *f = &pool.events[pool.variants * 5];
+    verify_note(&a, e0, REPLY_ACCEPTED);
+    verify_note(&a, e1, REPLY_REJ_SERVER_BUSY);
+    verify_note(&b, e1, REPLY_OK);
+    verify_note(&b, &pool.balances[9], REPLY_OK_BALANCE); /* not an event */
+    verify_note_lost(&b, f);
+    verify_sums_merge(&a, &b);
+    ck_assert_int_eq(a.sum[0], e0->delta + e1->delta);
+    ck_assert_uint_eq(a.flags[0], USER_TOUCHED);
+    ck_assert_int_eq(a.sum[5], 0);
+    ck_assert_uint_eq(a.flags[5], USER_TOUCHED | USER_UNSURE);
+    ck_assert_uint_eq(a.flags[9], 0);
+    verify_sums_free(&a);
+    verify_sums_free(&b);
 }
 END_TEST
 
@@ -261,6 +336,8 @@ static Suite *replies_suite(void)
     tcase_add_test(tc, test_echo);
     tcase_add_test(tc, test_mismatch);
     tcase_add_test(tc, test_verify_modes);
+    tcase_add_test(tc, test_verify_state_modes);
+    tcase_add_test(tc, test_verify_sums);
     tcase_add_test(tc, test_names);
     suite_add_tcase(s, tc);
     return s;

@@ -22,18 +22,18 @@ static void parse(const struct req_line *line, struct request *req)
     request_parse(buf, line->len - 1u, req);
 }
 
-static void check_user(const struct request *req, uint32_t u)
+static void check_user(const struct req_pool *pool, const struct request *req, uint32_t u)
 {
-    char name[80];
-    size_t n = pool_user_name(u, name);
+    char name[USER_NAME_MAX];
+    size_t n = pool_user_name(pool, u, name);
     EXPECT(req->user_len == n && memcmp(req->user, name, n) == 0, "user %u: got '%s'", u,
            req->user);
 }
 
-static void check_pool(uint32_t users)
+static void check_pool(uint32_t users, const char *prefix)
 {
     struct req_pool pool;
-    ck_assert(pool_init(&pool, users));
+    ck_assert(pool_init(&pool, users, prefix));
     struct request req;
     for (uint32_t u = 0; u < users; u++) {
         for (uint32_t v = 0; v < pool.variants; v++) {
@@ -42,7 +42,7 @@ static void check_pool(uint32_t users)
             parse(e, &req);
             EXPECT(req.kind == REQUEST_EVENT, "user %u variant %u: not an event: %.*s", u, v,
                    (int)e->len, e->text);
-            check_user(&req, u);
+            check_user(&pool, &req, u);
             EXPECT(event_delta(&req) == e->delta, "user %u: delta %lld, built for %lld", u,
                    (long long)event_delta(&req), (long long)e->delta);
         }
@@ -52,10 +52,10 @@ static void check_pool(uint32_t users)
         EXPECT(req.kind == REQUEST_COMMAND && req.command == COMMAND_BALANCE &&
                    req.reason == REASON_NONE,
                "balance query %u: %.*s", u, (int)b->len, b->text);
-        check_user(&req, u);
+        check_user(&pool, &req, u);
         /* user_off/user_len point at the user exactly as a server escapes it. */
-        char name[80], esc[6 * 80 + 2];
-        size_t n = json_escape(esc, name, pool_user_name(u, name));
+        char name[USER_NAME_MAX], esc[6 * USER_NAME_MAX + 2];
+        size_t n = json_escape(esc, name, pool_user_name(&pool, u, name));
         EXPECT(b->user_len == n && memcmp(b->text + b->user_off, esc, n) == 0,
                "balance query %u: user not at its offset", u);
     }
@@ -87,13 +87,18 @@ static void check_pool(uint32_t users)
 
 START_TEST(test_every_line_parses_as_built)
 {
-    check_pool(1000);
+    check_pool(1000, "");
+    check_pool(1000, "lg0123abcd-");
 }
 END_TEST
 
+/* The longest prefix, every byte of it escaped: the longest lines. */
+#define WORST_PREFIX "\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\\"
+
 START_TEST(test_many_users_one_variant)
 {
-    check_pool(100001);
+    ck_assert_uint_eq(strlen(WORST_PREFIX), USER_PREFIX_MAX);
+    check_pool(100001, WORST_PREFIX);
 }
 END_TEST
 
@@ -113,9 +118,20 @@ END_TEST
 
 START_TEST(test_user_names)
 {
-    char a[80], b[80];
-    ck_assert_str_eq((pool_user_name(0, a), a), "user0");
-    ck_assert_str_eq((pool_user_name(17, b), b), "q\"\xc3\xa9-17");
+    struct req_pool pool;
+    char a[USER_NAME_MAX], b[USER_NAME_MAX];
+    ck_assert(pool_init(&pool, 20, ""));
+    ck_assert_str_eq((pool_user_name(&pool, 0, a), a), "user0");
+    ck_assert_str_eq((pool_user_name(&pool, 17, b), b), "q\"\xc3\xa9-17");
+    pool_free(&pool);
+    ck_assert(pool_init(&pool, 20, "lg1-"));
+    ck_assert_str_eq((pool_user_name(&pool, 3, a), a), "lg1-user3");
+    ck_assert_str_eq((pool_user_name(&pool, 7, b), b), "lg1-q\"\xc3\xa9-7");
+    pool_free(&pool);
+    /* The longest name fits the protocol's 64 bytes. */
+    ck_assert(pool_init(&pool, 1, WORST_PREFIX));
+    ck_assert_uint_le(pool_user_name(&pool, USERS_MAX - 3, a), 64);
+    pool_free(&pool);
 }
 END_TEST
 
