@@ -67,7 +67,7 @@ struct conn {
     struct framer in; /* its unfinished line */
     struct outbuf out; /* its replies the socket has not taken yet */
     bool draining; /* shutting down: it had its last read, nothing more is served */
-    bool half_closed; /* draining, all replies sent: input is dropped until the EOF */
+    uint64_t linger_until; /* half-closed: input is dropped until the EOF or this time (ms) */
     struct conn *prev, *next; /* every open connection, for the drain */
 };
 
@@ -108,7 +108,6 @@ struct server {
     struct workers *workers; /* for the balances and their counters */
     int signal_fd; /* SIGINT and SIGTERM arrive here */
     bool draining; /* a signal came: finish what was read, then stop */
-    uint64_t linger_deadline; /* draining: when half-closed clients are closed anyway (ms) */
     uint64_t drain_deadline; /* draining: when to give up (ms) */
     struct conn *conn_list;
 };
@@ -300,12 +299,14 @@ static bool after_send(struct server *s, struct conn *c, enum send_status st)
 {
     if (st == SEND_FAILED || (c->eof && st == SEND_DONE))
         return close_conn(s, c);
-    if (c->draining && st == SEND_DONE && !c->half_closed) {
+    if (c->draining && st == SEND_DONE && !c->linger_until) {
         shutdown(c->fd, SHUT_WR); /* all answered: the client sees EOF */
-        c->half_closed = true; /* and we wait for its own, so that closing sends no reset */
+        /* Then we wait for the client's own EOF, so that closing sends no reset. */
+        c->linger_until = monotonic_ms() + LINGER_MS;
     }
     uint32_t want = 0;
-    if (!c->eof && (c->half_closed || (!c->draining && outbuf_len(&c->out) <= s->opts->max_outbuf)))
+    if (!c->eof &&
+        (c->linger_until || (!c->draining && outbuf_len(&c->out) <= s->opts->max_outbuf)))
         want |= EPOLLIN;
     if (st == SEND_PENDING)
         want |= EPOLLOUT;
@@ -496,10 +497,7 @@ static void begin_shutdown(struct server *s, int signo)
 {
     log_info("%s: draining (a second signal exits at once)", strsignal(signo));
     s->draining = true;
-    uint64_t now = monotonic_ms();
-    s->drain_deadline = now + s->opts->drain_timeout_ms;
-    s->linger_deadline =
-        now + (s->opts->drain_timeout_ms < LINGER_MS ? s->opts->drain_timeout_ms : LINGER_MS);
+    s->drain_deadline = monotonic_ms() + s->opts->drain_timeout_ms;
     close(s->listen_fd); /* also leaves epoll, if it was watched */
     s->accept_resume = 0;
     for (struct conn *c = s->conn_list, *next; c; c = next) {
@@ -511,15 +509,14 @@ static void begin_shutdown(struct server *s, int signo)
     }
 }
 
-/* Half-closed clients that have not sent their EOF by the linger deadline
- * are closed anyway: they have every reply. */
+/* Half-closed clients that have not sent their EOF within LINGER_MS are
+ * closed anyway: they have every reply. */
 static void expire_drain(struct server *s)
 {
-    if (monotonic_ms() < s->linger_deadline)
-        return;
+    uint64_t now = monotonic_ms();
     for (struct conn *c = s->conn_list, *next; c; c = next) {
         next = c->next;
-        if (c->half_closed)
+        if (c->linger_until && now >= c->linger_until)
             close_conn(s, c);
     }
 }
@@ -554,9 +551,11 @@ static bool join_workers(struct server *s)
  * is freed. Exit status 0, or 1 if the drain ran out of time. */
 static int finish(struct server *s)
 {
-    size_t cut = s->conns; /* still flushing at the deadline */
-    while (s->conn_list)
+    size_t cut = 0; /* connections whose replies were not all sent by the deadline */
+    while (s->conn_list) {
+        cut += s->conn_list->linger_until == 0;
         close_conn(s, s->conn_list);
+    }
     queue_close(&s->queue);
     bool joined = join_workers(s);
 
@@ -571,7 +570,9 @@ static int finish(struct server *s)
         log_error("drain timed out after %u ms: %" PRIu64 " events not processed, %zu "
                   "connections cut",
                   s->opts->drain_timeout_ms, m.received - m.dropped - m.processed, cut);
-        _exit(1); /* workers may still be running: nothing can be freed */
+        for (unsigned i = 0; i < s->workers->count; i++)
+            pthread_detach(s->workers->each[i].thread); /* some may still be working */
+        _exit(1); /* so nothing can be freed */
     }
     log_info("drained: %" PRIu64 " events processed", m.processed);
 
