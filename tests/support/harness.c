@@ -956,7 +956,7 @@ static void expect_exchanges(struct client *c, const struct exchange_line *x, si
 #define QUOTES65 "\"" QUOTES16 QUOTES16 QUOTES16 QUOTES16 "\\\"\""
 #define BYTES64  "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\""
 
-void scenario_balance_queries(struct server *srv)
+struct event_tally scenario_balance_queries(struct server *srv)
 {
     static const struct exchange_line unknown_and_invalid[] = {
         {BALANCE_QUERY("\"alice\""), BALANCE_REPLY("\"alice\"", "0")},
@@ -1021,6 +1021,7 @@ void scenario_balance_queries(struct server *srv)
     server_wait_processed(srv, nevents);
     expect_exchanges(&c, balances, sizeof balances / sizeof *balances);
     client_close(&c);
+    return (struct event_tally){.accepted = nevents};
 }
 
 /* The load: events on a few users from LOAD_CONNS connections at once. */

@@ -230,8 +230,9 @@ void server_expect_metrics_at_rest(struct server *srv, struct event_tally t);
 
 /* Balance queries: unknown users are 0; invalid users are invalid_event;
  * users are echoed JSON-escaped; after some events (sent as escapes or as
- * raw UTF-8), each user's balance is the sum of its events. */
-void scenario_balance_queries(struct server *srv);
+ * raw UTF-8), each user's balance is the sum of its events. Returns how the
+ * events were answered (all accepted). */
+struct event_tally scenario_balance_queries(struct server *srv);
 /* 8 connections send events on a few users at once, each in one write, and
  * read every reply; once the workers are done, each user's balance is the
  * sum of its accepted events. Returns how the events were answered. */

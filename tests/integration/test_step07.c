@@ -1,0 +1,65 @@
+/* step07_mutex: step06 plus balance queries, answered on the event loop
+ * under the workers' mutex. The workers apply events in the background: the
+ * scenarios learn they are done from the debug log. */
+#include "harness.h"
+
+#define SERVER       "step07_mutex"
+#define UNKNOWN_TYPE "{\"status\":\"error\",\"reason\":\"unknown_type\"}"
+#define ACCEPTED     "{\"status\":\"accepted\"}"
+
+START_TEST(test_balance_queries)
+{
+    struct server srv;
+    struct client c;
+    server_start(&srv, SERVER, "--log-level", "debug", NULL);
+    scenario_balance_queries(&srv);
+
+    /* Commands of later stages are still unknown; events are still events. */
+    client_connect(&c, srv.port);
+    client_expect_reply(&c, "{\"type\":\"metrics\"}", UNKNOWN_TYPE);
+    client_expect_reply(&c, "{\"type\":\"health\"}", UNKNOWN_TYPE);
+    client_expect_reply(&c, "{\"user\":\"zoe\",\"action\":\"buy\",\"amount\":1}", ACCEPTED);
+    client_close(&c);
+    server_stop(&srv);
+}
+END_TEST
+
+START_TEST(test_exact_balances)
+{
+    struct server srv;
+    server_start(&srv, SERVER, "--log-level", "debug", "--workers", "4", "--queue-cap", "100000",
+                 NULL);
+    struct event_tally t = scenario_exact_balances(&srv);
+    ck_assert_uint_eq(t.busy, 0);
+    server_stop(&srv);
+}
+END_TEST
+
+/* Rejected events are not applied: the balances are the accepted ones' sum. */
+START_TEST(test_exact_balances_under_overload)
+{
+    struct server srv;
+    server_start(&srv, SERVER, "--log-level", "debug", "--queue-cap", "4", "--work-us", "2000",
+                 NULL);
+    struct event_tally t = scenario_exact_balances(&srv);
+    ck_assert_uint_gt(t.accepted, 0);
+    ck_assert_uint_gt(t.busy, 0);
+    server_stop(&srv);
+}
+END_TEST
+
+static Suite *step07_suite(void)
+{
+    Suite *s = suite_create(SERVER);
+    TCase *tc = harness_tcase("balances");
+    tcase_add_test(tc, test_balance_queries);
+    tcase_add_test(tc, test_exact_balances);
+    tcase_add_test(tc, test_exact_balances_under_overload);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return harness_run(step07_suite());
+}

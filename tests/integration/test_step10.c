@@ -1,0 +1,621 @@
+/* step10_shutdown: step09 plus health and a graceful drain on SIGINT or
+ * SIGTERM. Every line read before the drain is answered (events after the
+ * signal: shutting_down; health: draining), clients see complete lines then
+ * EOF, every accepted event is processed, and the final metrics line on
+ * stdout says so; a second signal or --drain-timeout-ms cuts the drain short.
+ * Every test that ends the server reads its log for sanitizer reports (the
+ * AddressSanitizer build's leak check runs at a graceful exit). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define SERVER        "step10_shutdown"
+#define ACCEPTED      "{\"status\":\"accepted\"}"
+#define SERVER_BUSY   "{\"status\":\"rejected\",\"reason\":\"server_busy\"}"
+#define SHUTTING_DOWN "{\"status\":\"rejected\",\"reason\":\"shutting_down\"}"
+#define HEALTH        "{\"type\":\"health\"}"
+#define HEALTH_OK     "{\"status\":\"ok\"}"
+#define DRAINING      "{\"status\":\"draining\"}"
+#define METRICS       "{\"type\":\"metrics\"}"
+#define UNKNOWN_TYPE  "{\"status\":\"error\",\"reason\":\"unknown_type\"}"
+#define T             HARNESS_REPLY_TIMEOUT_MS
+
+#define EVENT_LINE(user) "{\"user\":\"" user "\",\"action\":\"buy\",\"amount\":1}"
+
+/*** exits ***/
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits up to timeout_ms for the server to exit with exit code code. */
+static void expect_exit(struct server *srv, int code, int timeout_ms)
+{
+    int status = server_wait(srv, timeout_ms);
+    if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != code)
+        server_dump_log(srv);
+    ck_assert_msg(status != -1, "%s still running after %d ms", srv->name, timeout_ms);
+    ck_assert_msg(WIFEXITED(status), "%s killed by signal %d", srv->name,
+                  WIFSIGNALED(status) ? WTERMSIG(status) : -1);
+    ck_assert_msg(WEXITSTATUS(status) == code, "%s exited with %d, not %d", srv->name,
+                  WEXITSTATUS(status), code);
+}
+
+/* After the exit: the one line the server wrote to stdout after its
+ * listening line, a metrics reply. */
+static struct metrics_reply final_metrics(struct server *srv)
+{
+    char line[512], more[512];
+    struct metrics_reply m;
+    int n = server_read_stdout_line(srv, line, sizeof line, T);
+    ck_assert_msg(n >= 0, "%s printed no final metrics line", srv->name);
+    ck_assert_msg(metrics_parse(line, &m), "%s's final line is not metrics: %s", srv->name, line);
+    n = server_read_stdout_line(srv, more, sizeof more, T);
+    ck_assert_msg(n == CLIENT_EOF, "%s printed more after its final line: %s", srv->name,
+                  n >= 0 ? more : "(no EOF)");
+    return m;
+}
+
+/* SIGTERM; the server exits 0 with its final metrics line, and a clean log. */
+static struct metrics_reply stop_gracefully(struct server *srv)
+{
+    server_signal(srv, SIGTERM);
+    expect_exit(srv, 0, HARNESS_STOP_TIMEOUT_MS);
+    struct metrics_reply m = final_metrics(srv);
+    server_cleanup(srv);
+    return m;
+}
+
+static void expect_final_counts(struct metrics_reply m, unsigned long accepted,
+                                unsigned long dropped)
+{
+    ck_assert_msg(m.received == accepted + dropped && m.processed == accepted &&
+                      m.dropped == dropped,
+                  "final metrics: received %llu, processed %llu, dropped %llu; the clients saw "
+                  "%lu accepted and %lu dropped",
+                  m.received, m.processed, m.dropped, accepted, dropped);
+}
+
+/*** replies across the signal ***/
+
+enum request_kind { EVENT, HEALTH_QUERY, METRICS_QUERY };
+
+/* The replies one client saw, in order. */
+struct tally {
+    unsigned long replies, accepted, busy, shutting_down, ok, draining;
+    bool drain_seen; /* a reply showed the drain had begun */
+};
+
+/* Checks reply against the kind of its request: before the drain, events
+ * are accepted or server_busy and health is ok; once a reply shows the drain
+ * has begun, every later reply must show it too. */
+static void tally_reply(struct tally *t, enum request_kind kind, const char *reply)
+{
+    struct metrics_reply m;
+    bool drain = false;
+    if (kind == EVENT && strcmp(reply, ACCEPTED) == 0) {
+        t->accepted++;
+    } else if (kind == EVENT && strcmp(reply, SERVER_BUSY) == 0) {
+        t->busy++;
+    } else if (kind == EVENT && strcmp(reply, SHUTTING_DOWN) == 0) {
+        t->shutting_down++;
+        drain = true;
+    } else if (kind == HEALTH_QUERY && strcmp(reply, HEALTH_OK) == 0) {
+        t->ok++;
+    } else if (kind == HEALTH_QUERY && strcmp(reply, DRAINING) == 0) {
+        t->draining++;
+        drain = true;
+    } else {
+        ck_assert_msg(kind == METRICS_QUERY && metrics_parse(reply, &m), "reply %lu (to %s) is %s",
+                      t->replies,
+                      kind == EVENT          ? "an event"
+                      : kind == HEALTH_QUERY ? "health"
+                                             : "metrics",
+                      reply);
+    }
+    ck_assert_msg(drain || kind == METRICS_QUERY || !t->drain_seen,
+                  "reply %lu is %s, after a reply sent while draining", t->replies, reply);
+    t->drain_seen |= drain;
+    t->replies++;
+}
+
+static void tally_add(struct tally *sum, const struct tally *t)
+{
+    sum->replies += t->replies;
+    sum->accepted += t->accepted;
+    sum->busy += t->busy;
+    sum->shutting_down += t->shutting_down;
+    sum->ok += t->ok;
+    sum->draining += t->draining;
+}
+
+/* Reads the complete lines that have arrived, tallying them; true at EOF.
+ * Fails on a reset, or on an unterminated line before the EOF. */
+static bool read_replies(struct client *c, struct tally *t, const enum request_kind *kinds,
+                         size_t nkinds, int timeout_ms)
+{
+    char line[512];
+    for (;;) {
+        int n = client_read_line(c, line, sizeof line, timeout_ms);
+        if (n == CLIENT_TIMEOUT)
+            return false;
+        if (n == CLIENT_EOF) {
+            ck_assert_msg(c->end == c->start, "%zu bytes of an unterminated line before EOF",
+                          c->end - c->start);
+            return true;
+        }
+        ck_assert_msg(n >= 0, "connection reset after %lu replies", t->replies);
+        tally_reply(t, kinds[t->replies % nkinds], line);
+    }
+}
+
+/*** commands ***/
+
+START_TEST(test_health_and_balances)
+{
+    struct server srv;
+    struct client c;
+    server_start(&srv, SERVER, "--log-level", "debug", NULL);
+    client_connect(&c, srv.port);
+    client_expect_reply(&c, HEALTH, HEALTH_OK);
+    client_expect_reply(&c, "{\"type\":\"health\",\"verbose\":true}", HEALTH_OK);
+    client_expect_reply(&c, "{\"type\":\"Health\"}", UNKNOWN_TYPE);
+    client_expect_reply(&c, "{\"type\":\"shutdown\"}", UNKNOWN_TYPE);
+    client_close(&c);
+    struct event_tally t = scenario_balance_queries(&srv);
+    expect_final_counts(stop_gracefully(&srv), t.accepted, t.busy);
+}
+END_TEST
+
+/* The final line agrees with what the clients saw, busy or not. */
+START_TEST(test_final_metrics_after_load)
+{
+    static const char *const overload[][7] = {
+        {"--queue-cap", "100000", "--workers", "4", NULL},
+        {"--queue-cap", "4", "--work-us", "2000", NULL},
+    };
+    struct server srv;
+    const char *args[10] = {"--log-level", "debug"};
+    memcpy(args + 2, overload[_i], sizeof overload[_i]);
+    server_startv(&srv, SERVER, args);
+    struct event_tally t = scenario_exact_balances(&srv);
+    server_expect_metrics_at_rest(&srv, t);
+    expect_final_counts(stop_gracefully(&srv), t.accepted, t.busy);
+}
+END_TEST
+
+START_TEST(test_metrics_under_load)
+{
+    struct server srv;
+    server_start(&srv, SERVER, "--log-level", "debug", "--work-us", "50", "--queue-cap", "64",
+                 NULL);
+    struct event_tally t = scenario_metrics_under_load(&srv);
+    expect_final_counts(stop_gracefully(&srv), t.accepted, t.busy);
+}
+END_TEST
+
+/*** a drain under load ***/
+
+#define LOAD_CONNS        8
+#define LOAD_BLOCK        64 /* lines in a connection's stream: one health query, then events */
+#define LOAD_SIGNAL_AFTER 10000 /* replies over all connections before SIGTERM */
+#define LOAD_TIMEOUT_MS   30000
+#define LOAD_PUMP_MAX     (64 * 1024) /* bytes written per connection per wake-up */
+
+/* One connection writing its block of lines over and over, reading replies
+ * as they come, until the server's EOF. */
+struct pipelined {
+    struct client c;
+    char block[LOAD_BLOCK * 64];
+    size_t block_len;
+    size_t sent; /* bytes of the stream sent so far */
+    struct tally t;
+    bool eof;
+};
+
+static const enum request_kind *load_kinds(void)
+{
+    static enum request_kind kinds[LOAD_BLOCK];
+    for (size_t i = 0; i < LOAD_BLOCK; i++)
+        kinds[i] = i == 0 ? HEALTH_QUERY : EVENT;
+    return kinds;
+}
+
+/* Writes what the socket takes now, up to LOAD_PUMP_MAX bytes: enough to
+ * keep lines in flight, little enough that replies, and the server's EOF,
+ * are read soon. */
+static void pump(struct pipelined *p)
+{
+    for (size_t budget = LOAD_PUMP_MAX; budget > 0;) {
+        size_t off = p->sent % p->block_len;
+        size_t want = p->block_len - off < budget ? p->block_len - off : budget;
+        ssize_t n = send(p->c.fd, p->block + off, want, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n > 0) {
+            p->sent += (size_t)n;
+            budget -= (size_t)n;
+            continue;
+        }
+        ck_assert_msg(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR),
+                      "send: %s", n < 0 ? strerror(errno) : "sent nothing");
+        if (errno != EINTR)
+            return;
+    }
+}
+
+/* Many connections write pipelined events and health queries without pause;
+ * SIGTERM arrives in the middle. Every client gets complete lines, with any
+ * shutting_down or draining reply after every other, then EOF; the server
+ * exits 0, having processed exactly the events its clients saw accepted. */
+START_TEST(test_sigterm_under_pipelined_load)
+{
+    static struct pipelined p[LOAD_CONNS];
+    const enum request_kind *kinds = load_kinds();
+    struct server srv;
+    server_start(&srv, SERVER, NULL);
+    for (unsigned k = 0; k < LOAD_CONNS; k++) {
+        p[k] = (struct pipelined){0};
+        size_t len = (size_t)snprintf(p[k].block, sizeof p[k].block, "%s\n", HEALTH);
+        for (unsigned i = 1; i < LOAD_BLOCK; i++)
+            len += (size_t)snprintf(p[k].block + len, sizeof p[k].block - len,
+                                    "{\"user\":\"user-%u-%u\",\"action\":\"%s\",\"amount\":%u}\n",
+                                    k, i, i % 3 ? "buy" : "sell", i * 1000 + k);
+        p[k].block_len = len;
+        client_connect(&p[k].c, srv.port);
+        client_set_nonblocking(&p[k].c);
+    }
+
+    bool signalled = false;
+    unsigned open = LOAD_CONNS;
+    unsigned long replies = 0;
+    long long deadline = now_ms() + LOAD_TIMEOUT_MS;
+    while (open > 0) {
+        struct pollfd fds[LOAD_CONNS];
+        unsigned who[LOAD_CONNS], n = 0;
+        for (unsigned k = 0; k < LOAD_CONNS; k++)
+            if (!p[k].eof) {
+                fds[n] = (struct pollfd){.fd = p[k].c.fd, .events = POLLIN | POLLOUT};
+                who[n++] = k;
+            }
+        long long left = deadline - now_ms();
+        int r = poll(fds, n, left > 0 ? (int)left : 0);
+        ck_assert_msg(r > 0 || (r < 0 && errno == EINTR),
+                      "%u connections still open after %d ms (signal %s)", open, LOAD_TIMEOUT_MS,
+                      signalled ? "sent" : "not sent");
+        for (unsigned i = 0; r > 0 && i < n; i++) {
+            struct pipelined *q = &p[who[i]];
+            if (fds[i].revents & POLLOUT)
+                pump(q);
+            if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            unsigned long before = q->t.replies;
+            if (read_replies(&q->c, &q->t, kinds, LOAD_BLOCK, 0)) {
+                q->eof = true; /* the server is done with us: we are done too */
+                client_shutdown_write(&q->c);
+                open--;
+            }
+            replies += q->t.replies - before;
+        }
+        if (!signalled && replies >= LOAD_SIGNAL_AFTER) {
+            server_signal(&srv, SIGTERM);
+            signalled = true;
+        }
+    }
+    ck_assert_msg(signalled, "every connection closed before the signal");
+
+    struct tally sum = {0};
+    for (unsigned k = 0; k < LOAD_CONNS; k++) {
+        tally_add(&sum, &p[k].t);
+        client_close(&p[k].c);
+    }
+    fprintf(stderr,
+            "%s: %lu replies: %lu accepted, %lu server_busy, %lu shutting_down, health %lu ok "
+            "and %lu draining\n",
+            SERVER, sum.replies, sum.accepted, sum.busy, sum.shutting_down, sum.ok, sum.draining);
+    expect_exit(&srv, 0, HARNESS_STOP_TIMEOUT_MS);
+    struct metrics_reply m = final_metrics(&srv);
+    server_cleanup(&srv);
+    ck_assert_msg(m.processed == m.received - m.dropped,
+                  "final metrics: processed %llu of %llu accepted", m.processed,
+                  m.received - m.dropped);
+    ck_assert_msg(m.received - m.dropped >= sum.accepted,
+                  "the server accepted %llu events, its clients saw %lu accepted",
+                  m.received - m.dropped, sum.accepted);
+    /* Every reply reached its client, so the counts agree exactly. */
+    expect_final_counts(m, sum.accepted, sum.busy + sum.shutting_down);
+}
+END_TEST
+
+/*** the last read ***/
+
+/* Three metrics queries (replies longer than requests), a health query and
+ * an event, repeated by a client that never reads. */
+static const char flood_unit[] =
+    METRICS "\n" METRICS "\n" METRICS "\n" HEALTH "\n" EVENT_LINE("flood") "\n";
+static const enum request_kind flood_kinds[] = {METRICS_QUERY, METRICS_QUERY, METRICS_QUERY,
+                                                HEALTH_QUERY, EVENT};
+#define FLOOD_MAX_BYTES  ((size_t)256 << 20)
+#define FLOOD_PAUSE_MS   300 /* no room this long: the server paused reading */
+#define FLOOD_BLOCKED_MS 1000 /* no room this long: the server stopped reading */
+
+#define SLOW_CLIENT_MS 1500 /* longer than the server's wait for a client's EOF */
+
+/* Floods the server with flood_unit until it stops reading the flooder, as
+ * --max-outbuf makes it; returns the bytes sent. */
+static size_t flood_until_ignored(struct client *flooder)
+{
+    size_t sent = 0, before;
+    do {
+        before = sent;
+        int wait_ms = sent == 0 ? FLOOD_PAUSE_MS : FLOOD_BLOCKED_MS;
+        ck_assert_msg(client_flood(flooder, flood_unit, &sent, FLOOD_MAX_BYTES, wait_ms),
+                      "%s read all %zu bytes from a client that never reads", SERVER, sent);
+    } while (sent > before);
+    return sent;
+}
+
+/* A client whose unread replies pass --max-outbuf is no longer read, so its
+ * lines wait in the socket when the signal comes. The drain's one last read
+ * takes some of them: they are answered as during a drain (health:
+ * draining, events: shutting_down), after every earlier reply, and the
+ * client gets every reply, then EOF. The second run's client starts reading
+ * only SLOW_CLIENT_MS after the signal: the server's flush waits for it (the
+ * drain allows 30 s), so it must still get everything and no reset. */
+START_TEST(test_lines_read_at_the_signal_are_answered)
+{
+    static struct client flooder, probe;
+    struct server srv;
+    server_start(&srv, SERVER, "--max-outbuf", "1", "--drain-timeout-ms", "30000", NULL);
+    client_connect(&probe, srv.port);
+    client_connect(&flooder, srv.port);
+    client_expect_reply(&probe, HEALTH, HEALTH_OK);
+
+    size_t sent = flood_until_ignored(&flooder);
+    unsigned long events_sent = sent / (sizeof flood_unit - 1);
+    struct metrics_reply m = client_metrics(&probe);
+    ck_assert_msg(m.received < events_sent, "%s read all %lu events of a client that never reads",
+                  SERVER, events_sent);
+
+    server_signal(&srv, SIGTERM);
+    client_shutdown_write(&flooder);
+    if (_i == 1) { /* the pause is the behaviour under test: a slow client */
+        struct timespec pause = {SLOW_CLIENT_MS / 1000, SLOW_CLIENT_MS % 1000 * 1000000L};
+        nanosleep(&pause, NULL);
+    }
+    struct tally t = {0};
+    ck_assert_msg(
+        read_replies(&flooder, &t, flood_kinds, sizeof flood_kinds / sizeof *flood_kinds, T),
+        "no EOF after %lu replies", t.replies);
+    fprintf(stderr,
+            "%s: a client that never read sent %zu bytes; %lu replies: %lu accepted, %lu "
+            "server_busy, %lu shutting_down, health %lu ok and %lu draining\n",
+            SERVER, sent, t.replies, t.accepted, t.busy, t.shutting_down, t.ok, t.draining);
+    ck_assert_uint_gt(t.ok, 0);
+    ck_assert_uint_gt(t.draining, 0);
+    ck_assert_uint_gt(t.shutting_down, 0);
+    client_expect_eof(&probe, T);
+    client_close(&probe);
+    client_close(&flooder);
+
+    expect_exit(&srv, 0, HARNESS_STOP_TIMEOUT_MS);
+    m = final_metrics(&srv);
+    server_cleanup(&srv);
+    expect_final_counts(m, t.accepted, t.busy + t.shutting_down);
+}
+END_TEST
+
+/*** cut short ***/
+
+#define SLOW_WORK_US     "20000" /* per event, one worker: 50 events a second */
+#define SLOW_QUEUE_CAP   "200" /* events: 4 s of work at SLOW_WORK_US */
+#define SLOW_EVENTS      250 /* sent at once: the queue fills, and some are refused */
+#define SECOND_SIGNAL_MS 3000 /* the exit, at once: well before the queue is done */
+
+/* Starts SERVER with one slow worker (work_us per event), a queue of
+ * SLOW_QUEUE_CAP and drain_timeout_ms; fills its queue from c, and checks
+ * that most of the events are still waiting. Returns how they were answered. */
+static struct event_tally start_with_full_queue(struct server *srv, struct client *c,
+                                                const char *work_us, const char *drain_timeout_ms)
+{
+    static char lines[SLOW_EVENTS * 64];
+    struct event_tally t = {0};
+    char reply[256];
+    server_start(srv, SERVER, "--work-us", work_us, "--workers", "1", "--queue-cap", SLOW_QUEUE_CAP,
+                 "--drain-timeout-ms", drain_timeout_ms, NULL);
+    size_t len = 0;
+    for (unsigned i = 0; i < SLOW_EVENTS; i++)
+        len += (size_t)snprintf(lines + len, sizeof lines - len, "%s\n", EVENT_LINE("slow"));
+    client_connect(c, srv->port);
+    client_send_all(c, lines, len);
+    for (unsigned i = 0; i < SLOW_EVENTS; i++) {
+        ck_assert_int_gt(client_read_line(c, reply, sizeof reply, T), 0);
+        if (strcmp(reply, ACCEPTED) == 0)
+            t.accepted++;
+        else if (strcmp(reply, SERVER_BUSY) == 0)
+            t.busy++;
+        else
+            ck_abort_msg("event %u: %s", i, reply);
+    }
+    ck_assert_msg(t.busy > 0, "the queue of %s never filled up", SLOW_QUEUE_CAP);
+    struct metrics_reply m = client_metrics(c);
+    ck_assert_msg(m.processed < t.accepted / 2, "%llu of %lu slow events already processed",
+                  m.processed, t.accepted);
+    return t;
+}
+
+/* The drain waits for the workers: every accepted event is processed
+ * before the final line and the exit, however long the queue. */
+START_TEST(test_drain_finishes_the_backlog)
+{
+    struct server srv;
+    struct client c;
+    struct event_tally t = start_with_full_queue(&srv, &c, "4000", "30000");
+    server_signal(&srv, SIGTERM);
+    client_expect_eof(&c, T);
+    client_close(&c);
+    expect_exit(&srv, 0, 30000);
+    expect_final_counts(final_metrics(&srv), t.accepted, t.busy);
+    server_cleanup(&srv);
+}
+END_TEST
+
+/* After a second signal the server exits at once with 128 + that signal:
+ * SIGINT while a client is still connected (the server is in its event
+ * loop), or SIGTERM again once none is left (it is waiting for the
+ * workers). It does not finish the drain: no final line, or one that shows
+ * events left. */
+START_TEST(test_second_signal_exits_at_once)
+{
+    const bool client_stays = _i == 1;
+    struct server srv;
+    struct client c;
+    struct event_tally t = start_with_full_queue(&srv, &c, SLOW_WORK_US, "60000");
+    if (!client_stays)
+        client_close(&c);
+
+    server_signal(&srv, SIGTERM);
+    server_wait_log(&srv, "draining", T);
+    if (client_stays)
+        client_expect_eof(&c, T);
+    const int second = client_stays ? SIGINT : SIGTERM;
+    long long start = now_ms();
+    server_signal(&srv, second);
+    expect_exit(&srv, 128 + second, SECOND_SIGNAL_MS);
+    fprintf(stderr, "%s: exited %lld ms after the second signal\n", SERVER, now_ms() - start);
+
+    char line[512];
+    struct metrics_reply m;
+    int n = server_read_stdout_line(&srv, line, sizeof line, T);
+    ck_assert_msg(n == CLIENT_EOF || (metrics_parse(line, &m) && m.processed < t.accepted),
+                  "after a second signal %s printed: %s", SERVER, n >= 0 ? line : "(no EOF)");
+    server_cleanup(&srv);
+    if (client_stays)
+        client_close(&c);
+}
+END_TEST
+
+/* A drain that runs out of time still prints the final line, says so in its
+ * log, and exits 1: with events left in the queue (the final line and the
+ * log say how many), or with a client that never reads its replies. */
+START_TEST(test_drain_timeout)
+{
+    struct server srv;
+    static struct client c;
+    struct metrics_reply m;
+    if (_i == 0) {
+        struct event_tally t = start_with_full_queue(&srv, &c, SLOW_WORK_US, "200");
+        server_signal(&srv, SIGTERM);
+        client_expect_eof(&c, T);
+        client_close(&c);
+        expect_exit(&srv, 1, HARNESS_STOP_TIMEOUT_MS);
+        m = final_metrics(&srv);
+        ck_assert_msg(m.received == t.accepted + t.busy && m.dropped == t.busy &&
+                          m.processed < t.accepted,
+                      "final metrics after the timeout: received %llu, processed %llu, dropped "
+                      "%llu",
+                      m.received, m.processed, m.dropped);
+        char needle[64];
+        snprintf(needle, sizeof needle, "%llu events not processed", t.accepted - m.processed);
+        server_wait_log(&srv, needle, T);
+    } else {
+        server_start(&srv, SERVER, "--max-outbuf", "1", "--drain-timeout-ms", "500", NULL);
+        client_connect(&c, srv.port);
+        flood_until_ignored(&c);
+        server_signal(&srv, SIGTERM);
+        expect_exit(&srv, 1, HARNESS_STOP_TIMEOUT_MS);
+        m = final_metrics(&srv);
+        server_wait_log(&srv, "timed out", T);
+        client_close(&c);
+    }
+    server_cleanup(&srv);
+}
+END_TEST
+
+/*** idle clients ***/
+
+/* A connection to port is refused: nobody listens there any more. */
+static void expect_refused(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(fd, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int r = connect(fd, (struct sockaddr *)&addr, sizeof addr);
+    int err = errno;
+    close(fd);
+    ck_assert_msg(r != 0 && err == ECONNREFUSED, "a new connection during the drain: %s",
+                  r == 0 ? "accepted" : strerror(err));
+}
+
+#define IDLE_CLIENTS 4
+#define IDLE_EXIT_MS 4000 /* the drain would wait a minute */
+
+/* Idle clients, one of them with half a line sent, do not hold the server:
+ * they see EOF at once (the half line gets no reply), and nobody can connect
+ * any more. With SIGTERM they then stay connected and silent, and the server
+ * exits 0 soon anyway; with SIGINT they close, and it need not wait. */
+START_TEST(test_idle_clients)
+{
+    static const int signals[] = {SIGTERM, SIGINT};
+    static struct client c[IDLE_CLIENTS];
+    struct server srv;
+    server_start(&srv, SERVER, "--drain-timeout-ms", "60000", NULL);
+    for (unsigned i = 0; i < IDLE_CLIENTS; i++) {
+        client_connect(&c[i], srv.port);
+        client_expect_reply(&c[i], HEALTH, HEALTH_OK);
+    }
+    client_send_str(&c[0], "{\"type\":\"health\"");
+
+    server_signal(&srv, signals[_i]);
+    for (unsigned i = 0; i < IDLE_CLIENTS; i++)
+        client_expect_eof(&c[i], T);
+    expect_refused(srv.port); /* it stopped accepting before the first EOF */
+    if (signals[_i] == SIGINT)
+        for (unsigned i = 0; i < IDLE_CLIENTS; i++)
+            client_close(&c[i]);
+    expect_exit(&srv, 0, IDLE_EXIT_MS);
+    struct metrics_reply m = final_metrics(&srv);
+    server_cleanup(&srv);
+    expect_final_counts(m, 0, 0);
+    for (unsigned i = 0; i < IDLE_CLIENTS; i++)
+        client_close(&c[i]);
+}
+END_TEST
+
+static Suite *step10_suite(void)
+{
+    Suite *s = suite_create(SERVER);
+    TCase *commands = harness_tcase("commands");
+    tcase_add_test(commands, test_health_and_balances);
+    tcase_add_loop_test(commands, test_final_metrics_after_load, 0, 2);
+    tcase_add_test(commands, test_metrics_under_load);
+    suite_add_tcase(s, commands);
+
+    TCase *drain = harness_tcase("drain");
+    tcase_add_test(drain, test_sigterm_under_pipelined_load);
+    tcase_add_loop_test(drain, test_lines_read_at_the_signal_are_answered, 0, 2);
+    tcase_add_test(drain, test_drain_finishes_the_backlog);
+    tcase_add_loop_test(drain, test_second_signal_exits_at_once, 0, 2);
+    tcase_add_loop_test(drain, test_drain_timeout, 0, 2);
+    tcase_add_loop_test(drain, test_idle_clients, 0, 2);
+    suite_add_tcase(s, drain);
+    return s;
+}
+
+int main(void)
+{
+    return harness_run(step10_suite());
+}
