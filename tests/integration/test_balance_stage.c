@@ -1,9 +1,13 @@
-/* step07_mutex: step06 plus balance queries, answered on the event loop
- * under the workers' mutex. The workers apply events in the background: the
- * scenarios learn they are done from the debug log. */
+/* The stages with balance queries but no metrics yet: step07_mutex (one
+ * mutex) and step08_rwlock (striped read/write locks) must answer exactly
+ * alike. Built once per stage, with SERVER naming it. The workers apply
+ * events in the background: the scenarios learn they are done from the debug
+ * log. */
 #include "harness.h"
 
-#define SERVER       "step07_mutex"
+#ifndef SERVER
+#error "SERVER must name the stage under test"
+#endif
 #define UNKNOWN_TYPE "{\"status\":\"error\",\"reason\":\"unknown_type\"}"
 #define ACCEPTED     "{\"status\":\"accepted\"}"
 
@@ -48,7 +52,7 @@ START_TEST(test_exact_balances_under_overload)
 }
 END_TEST
 
-static Suite *step07_suite(void)
+static Suite *stage_suite(void)
 {
     Suite *s = suite_create(SERVER);
     TCase *tc = harness_tcase("balances");
@@ -61,5 +65,5 @@ static Suite *step07_suite(void)
 
 int main(void)
 {
-    return harness_run(step07_suite());
+    return harness_run(stage_suite());
 }
