@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "request.h"
+#include "request_internal.h"
 #include "unit.h"
 
 struct parse_case {
@@ -68,6 +69,32 @@ static const struct parse_case cases[] = {
           "\"amount\":9,\"users\":5}",
           "dave", SELL, 9),
     EVENT("  { \"user\" : \"u\" , \"action\" : \"buy\" , \"amount\" : 1 } \t\r", "u", BUY, 1),
+
+    /* The common shape, which the fast path reads: the three keys in this order, no escapes,
+     * space, tab, CR or LF between tokens. */
+    EVENT("{\"user\":\"alice\",\"action\":\"buy\",\"amount\":42}", "alice", BUY, 42),
+    EVENT("\t{\"user\":\"u\",\r\n\"action\"\t:\"sell\",\n\"amount\":\r999999999\n}\r\n", "u", SELL,
+          999999999),
+    EVENT("{\"user\":\"a b/c'd\",\"action\":\"buy\",\"amount\":10}", "a b/c'd", BUY, 10),
+    BAD_EVENT("{\"user\":\"u\",\"action\":\"buy\",\"amount\":10000000000}"),
+    BAD_JSON("{\"user\":\"u\",\"action\":\"buy\",\"amount\":1,}"),
+    BAD_JSON("{\"user\":\"u\",\"action\":\"buy\",\"amount\":1 1}"),
+    BAD_JSON("{\"user\":\"u\",\"action\":\"buy\",\"amount\":5e}"),
+
+    /* Near misses of that shape, left to cJSON, which reads them its own way: any byte up to
+     * 0x20 is whitespace inside the JSON (a NUL too, once hidden), but not after it; a UTF-8 BOM
+     * is skipped; a number may have leading zeros or end in a point. */
+    EVENT("{\"user\":\"u\",\x0b\"action\":\"sell\",\"amount\":5}", "u", SELL, 5),
+    EVENT("\x01{\"user\":\"u\",\"action\":\"sell\",\"amount\":5}", "u", SELL, 5),
+    EVENT("{\"user\":\"u\",\"action\":\"sell\",\"amount\":5\0}", "u", SELL, 5),
+    BAD_JSON("{\"user\":\"u\",\"action\":\"sell\",\"amount\":5}\x0b"),
+    EVENT("\xef\xbb\xbf{\"user\":\"u\",\"action\":\"sell\",\"amount\":5}", "u", SELL, 5),
+    EVENT(WITH_AMOUNT("0123"), "u", SELL, 123),
+    EVENT(WITH_AMOUNT("5."), "u", SELL, 5),
+    BAD_EVENT(WITH_AMOUNT("00")),
+    EVENT("{\"user\":\"u\",\"amount\":3,\"action\":\"buy\"}", "u", BUY, 3),
+    EVENT("{\"user\":\"u\",\"action\":\"buy\",\"amount\":3,\"x\":1}", "u", BUY, 3),
+    BAD_EVENT("{\"user\":\"a\tb\",\"action\":\"buy\",\"amount\":3}"),
 
     /* Duplicate keys: the first wins, even when it is the bad one. Keys are case-sensitive. */
     EVENT("{\"user\":\"first\",\"user\":\"second\",\"action\":\"buy\",\"amount\":1}", "first", BUY,
@@ -390,6 +417,92 @@ START_TEST(test_event_delta)
 }
 END_TEST
 
+/* Wherever the fast path accepts a line of the table, the cJSON path gives the same request. */
+START_TEST(test_fast_path_agrees_on_table)
+{
+    const struct parse_case *c = &cases[_i];
+    char *buf = malloc(c->len + 1);
+    ck_assert_ptr_nonnull(buf);
+    memcpy(buf, c->line, c->len);
+    buf[c->len] = '\0';
+    struct request fast, slow;
+    memset(&fast, 0xa5, sizeof fast);
+    bool accepted = request_parse_fast(buf, c->len, &fast);
+    memset(&slow, 0x5a, sizeof slow);
+    request_parse_cjson(buf, c->len, &slow);
+    free(buf);
+    if (!accepted)
+        return;
+    ck_assert_msg(c->kind == REQUEST_EVENT, "case %d, %s: fast path took a non-event", _i, c->line);
+    ck_assert_int_eq(fast.kind, slow.kind);
+    ck_assert_int_eq(fast.reason, slow.reason);
+    ck_assert_int_eq(fast.command, slow.command);
+    ck_assert_int_eq(fast.action, slow.action);
+    ck_assert_int_eq(fast.amount, slow.amount);
+    ck_assert_uint_eq(fast.user_len, slow.user_len);
+    ck_assert(memcmp(fast.user, slow.user, sizeof fast.user) == 0);
+}
+END_TEST
+
+/* Lines of the common shape take the fast path; near misses do not. */
+START_TEST(test_fast_path_taken)
+{
+    static const char *const taken[] = {
+        VALID,
+        WITH_ACTION("\"sell\""),
+        WITH_AMOUNT("1000000000"),
+        WITH_USER("\"" U64 "\""),
+        WITH_USER("\"" E32 "\""),
+        WITH_USER("\"\xf0\x9f\x98\x80\""),
+        "{\"user\":\"alice\",\"action\":\"buy\",\"amount\":42}",
+        "  { \"user\" : \"u\" , \"action\" : \"buy\" , \"amount\" : 1 } \t\r",
+        "\t{\"user\":\"u\",\r\n\"action\"\t:\"sell\",\n\"amount\":\r999999999\n}\r\n",
+    };
+    static const char *const declined[] = {
+        WITH_USER("\"\""),
+        WITH_USER("\"" U64 "x\""),
+        WITH_USER("\"\\u00e9\""),
+        WITH_USER("\"a\\\"b\""),
+        WITH_USER("\"\xc0\xaf\""),
+        WITH_USER("\"a\x7f\""),
+        WITH_USER("\"a\tb\""),
+        WITH_USER("5"),
+        WITH_ACTION("\"b\\u0075y\""),
+        WITH_ACTION("\"hold\""),
+        WITH_AMOUNT("0"),
+        WITH_AMOUNT("0123"),
+        WITH_AMOUNT("1000000001"),
+        WITH_AMOUNT("10000000000"),
+        WITH_AMOUNT("1e3"),
+        WITH_AMOUNT("100.0"),
+        WITH_AMOUNT("5."),
+        WITH_AMOUNT("-5"),
+        WITH_AMOUNT("+5"),
+        WITH_AMOUNT("\"5\""),
+        "{\"amount\":7,\"action\":\"buy\",\"user\":\"carol\"}",
+        "{\"user\":\"a\",\"user\":\"b\",\"action\":\"buy\",\"amount\":1}",
+        "{\"user\":\"u\",\"action\":\"buy\",\"amount\":1,\"type\":\"x\"}",
+        "{\"user\":\"u\",\x0b\"action\":\"sell\",\"amount\":5}",
+        "\xef\xbb\xbf" VALID,
+        VALID " x",
+        VALID "\x0b",
+        "{\"user\":\"u\",\"action\":\"buy\",\"amount\":1",
+        "{\"user\":\"u\",\"action\":\"buy\",",
+        "",
+    };
+    struct request req;
+    for (size_t i = 0; i < ARRAY_LEN(taken); i++) {
+        size_t len = strlen(taken[i]);
+        ck_assert_msg(request_parse_fast(taken[i], len, &req), "not taken: %s", taken[i]);
+        ck_assert_int_eq(req.kind, REQUEST_EVENT);
+    }
+    for (size_t i = 0; i < ARRAY_LEN(declined); i++) {
+        size_t len = strlen(declined[i]);
+        ck_assert_msg(!request_parse_fast(declined[i], len, &req), "taken: %s", declined[i]);
+    }
+}
+END_TEST
+
 static Suite *request_suite(void)
 {
     Suite *s = suite_create("request");
@@ -399,6 +512,8 @@ static Suite *request_suite(void)
     tcase_add_test(tc, test_moderate_nesting_is_json);
     tcase_add_test(tc, test_line_of_4096_bytes);
     tcase_add_test(tc, test_event_delta);
+    tcase_add_loop_test(tc, test_fast_path_agrees_on_table, 0, (int)ARRAY_LEN(cases));
+    tcase_add_test(tc, test_fast_path_taken);
     suite_add_tcase(s, tc);
     return s;
 }
