@@ -31,10 +31,7 @@ END_TEST
 START_TEST(test_exact_balances)
 {
     struct server srv;
-    server_start(&srv, SERVER, "--log-level", "debug", "--workers", "4", "--queue-cap", "100000",
-                 NULL);
-    struct event_tally t = scenario_exact_balances(&srv);
-    ck_assert_uint_eq(t.busy, 0);
+    scenario_exact_balances_roomy(&srv, SERVER);
     server_stop(&srv);
 }
 END_TEST
@@ -43,11 +40,7 @@ END_TEST
 START_TEST(test_exact_balances_under_overload)
 {
     struct server srv;
-    server_start(&srv, SERVER, "--log-level", "debug", "--queue-cap", "4", "--work-us", "2000",
-                 NULL);
-    struct event_tally t = scenario_exact_balances(&srv);
-    ck_assert_uint_gt(t.accepted, 0);
-    ck_assert_uint_gt(t.busy, 0);
+    scenario_exact_balances_overloaded(&srv, SERVER);
     server_stop(&srv);
 }
 END_TEST

@@ -158,13 +158,7 @@ START_TEST(test_unterminated_last_line_gets_no_reply)
     struct server srv;
     struct client c;
     server_start(&srv, SERVER, NULL);
-    client_connect(&c, srv.port);
-
-    client_send_str(&c, "complete\nunterminated");
-    client_shutdown_write(&c);
-    client_expect_line(&c, "complete", T);
-    client_expect_eof(&c, T);
-    client_close(&c);
+    scenario_unterminated_last_line(&srv);
 
     /* The server goes on to the next client. */
     client_connect(&c, srv.port);

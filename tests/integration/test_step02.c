@@ -207,16 +207,8 @@ END_TEST
 START_TEST(test_unterminated_last_line_gets_no_reply)
 {
     struct server srv;
-    struct client c;
     server_start(&srv, SERVER, NULL);
-    client_connect(&c, srv.port);
-
-    client_send_str(&c, "complete\nunterminated");
-    client_shutdown_write(&c);
-    client_expect_line(&c, "complete", T);
-    client_expect_eof(&c, T);
-
-    client_close(&c);
+    scenario_unterminated_last_line(&srv);
     server_stop(&srv);
 }
 END_TEST

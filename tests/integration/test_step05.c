@@ -4,91 +4,18 @@
  * now N" per applied event, "queue empty: N events processed" whenever it
  * finds the queue empty). */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
 
 #define SERVER        "step05_channel"
 #define ACCEPTED      "{\"status\":\"accepted\"}"
-#define SERVER_BUSY   "{\"status\":\"rejected\",\"reason\":\"server_busy\"}"
 #define INVALID_JSON  "{\"status\":\"error\",\"reason\":\"invalid_json\"}"
 #define INVALID_EVENT "{\"status\":\"error\",\"reason\":\"invalid_event\"}"
 #define UNKNOWN_TYPE  "{\"status\":\"error\",\"reason\":\"unknown_type\"}"
-#define T             HARNESS_REPLY_TIMEOUT_MS
 
 #define EVENT(user, action, amount)                                                                \
     "{\"user\":" user ",\"action\":" action ",\"amount\":" amount "}"
-
-/*** helpers ***/
-
-/* Appends the event line (with '\n') that adds delta to user's balance. */
-static void add_event(char *buf, size_t cap, size_t *len, const char *user, long long delta)
-{
-    int n =
-        snprintf(buf + *len, cap - *len, "{\"user\":\"%s\",\"action\":\"%s\",\"amount\":%lld}\n",
-                 user, delta >= 0 ? "buy" : "sell", delta >= 0 ? delta : -delta);
-    ck_assert(n > 0 && (size_t)n < cap - *len);
-    *len += (size_t)n;
-}
-
-/* Reads n replies, each accepted or server_busy; returns how many were accepted. */
-static size_t count_accepted(struct client *c, size_t n)
-{
-    char got[256];
-    size_t accepted = 0;
-    for (size_t i = 0; i < n; i++) {
-        int len = client_read_line(c, got, sizeof got, T);
-        ck_assert_msg(len >= 0, "reply %zu of %zu: none", i, n);
-        if (strcmp(got, ACCEPTED) == 0)
-            accepted++;
-        else
-            ck_assert_msg(strcmp(got, SERVER_BUSY) == 0, "reply %zu of %zu: %s", i, n, got);
-    }
-    return accepted;
-}
-
-/* Reads the server's log so far: returns the number of lines holding
- * needle, and stores in *last (if not NULL) the number after needle on the
- * last of them (0 if there is none). */
-static size_t scan_log(struct server *srv, const char *needle, long long *last)
-{
-    FILE *f = fopen(srv->log_path, "r");
-    ck_assert_msg(f != NULL, "cannot open %s", srv->log_path);
-    char line[1024];
-    size_t count = 0;
-    if (last)
-        *last = 0;
-    while (fgets(line, sizeof line, f)) {
-        const char *found = strstr(line, needle);
-        if (!found)
-            continue;
-        count++;
-        if (last) {
-            char *end;
-            *last = strtoll(found + strlen(needle), &end, 10);
-            ck_assert_msg(*end == '\n', "unexpected log line: %s", line);
-        }
-    }
-    fclose(f);
-    return count;
-}
-
-/* Events applied so far, as the log shows them. */
-static size_t logged_updates(struct server *srv)
-{
-    return scan_log(srv, "balance of '", NULL);
-}
-
-/* The balance of user after the last update the log shows (0 if none). */
-static long long logged_balance(struct server *srv, const char *user)
-{
-    char needle[128];
-    snprintf(needle, sizeof needle, "balance of '%s' is now ", user);
-    long long balance;
-    scan_log(srv, needle, &balance);
-    return balance;
-}
 
 /*** a conversation ***/
 
@@ -131,11 +58,11 @@ START_TEST(test_conversation)
     }
     server_wait_processed(&srv, accepted);
 
-    ck_assert_uint_eq(logged_updates(&srv), accepted);
-    ck_assert_int_eq(logged_balance(&srv, "alice"), -30);
-    ck_assert_int_eq(logged_balance(&srv, "bob"), -3);
-    ck_assert_int_eq(logged_balance(&srv, "al"), 1000000000);
-    ck_assert_int_eq(logged_balance(&srv, "carol"), -7);
+    ck_assert_uint_eq(server_logged_updates(&srv), accepted);
+    ck_assert_int_eq(server_logged_balance(&srv, "alice"), -30);
+    ck_assert_int_eq(server_logged_balance(&srv, "bob"), -3);
+    ck_assert_int_eq(server_logged_balance(&srv, "al"), 1000000000);
+    ck_assert_int_eq(server_logged_balance(&srv, "carol"), -7);
 
     client_close(&c);
     server_stop(&srv);
@@ -157,25 +84,13 @@ START_TEST(test_overload_is_rejected)
                  NULL);
     client_connect(&c, srv.port);
 
-    static char lines[OVERLOAD * 64];
-    size_t len = 0;
-    for (int i = 0; i < OVERLOAD; i++)
-        add_event(lines, sizeof lines, &len, "bulk", 1);
-    client_send_all(&c, lines, len); /* one write */
-    size_t accepted = count_accepted(&c, OVERLOAD);
-    fprintf(stderr, "step05: %zu of %d accepted, %zu server_busy\n", accepted, OVERLOAD,
-            OVERLOAD - accepted);
-    ck_assert_uint_ge(accepted, 4); /* the queue's room, at least */
-    ck_assert_uint_lt(accepted, OVERLOAD);
-
-    /* processed == accepted once the queue drains; then one more event, and
-     * once that one is processed too, everything before it is in the log. */
-    server_wait_processed(&srv, accepted);
+    size_t accepted = scenario_overload(&srv, &c, OVERLOAD, 4).accepted;
+    /* Once one more event is processed, everything before it is in the log. */
     client_expect_reply(&c, EVENT("\"last\"", "\"buy\"", "1"), ACCEPTED);
     server_wait_processed(&srv, accepted + 1);
-    ck_assert_uint_eq(scan_log(&srv, "balance of 'bulk'", NULL), accepted);
-    ck_assert_int_eq(logged_balance(&srv, "bulk"), (long long)accepted);
-    ck_assert_int_eq(logged_balance(&srv, "last"), 1);
+    ck_assert_uint_eq(server_log_count(&srv, "balance of 'bulk'", NULL), accepted);
+    ck_assert_int_eq(server_logged_balance(&srv, "bulk"), (long long)accepted);
+    ck_assert_int_eq(server_logged_balance(&srv, "last"), 1);
 
     client_close(&c);
     server_stop(&srv);
@@ -206,16 +121,16 @@ START_TEST(test_big_queue_accepts_everything)
     long long want[USERS] = {0};
     size_t len = 0;
     for (size_t i = 0; i < MANY_EVENTS; i++) {
-        add_event(lines, sizeof lines, &len, users[i % USERS], delta_of(i));
+        event_append(lines, sizeof lines, &len, users[i % USERS], delta_of(i));
         want[i % USERS] += delta_of(i);
     }
     client_send_all(&c, lines, len); /* one write */
-    ck_assert_uint_eq(count_accepted(&c, MANY_EVENTS), MANY_EVENTS);
+    ck_assert_uint_eq(client_read_tally(&c, MANY_EVENTS).accepted, MANY_EVENTS);
 
     server_wait_processed(&srv, MANY_EVENTS);
-    ck_assert_uint_eq(logged_updates(&srv), MANY_EVENTS);
+    ck_assert_uint_eq(server_logged_updates(&srv), MANY_EVENTS);
     for (size_t u = 0; u < USERS; u++)
-        ck_assert_int_eq(logged_balance(&srv, users[u]), want[u]);
+        ck_assert_int_eq(server_logged_balance(&srv, users[u]), want[u]);
 
     client_close(&c);
     server_stop(&srv);
@@ -246,16 +161,11 @@ START_TEST(test_event_loop_never_waits)
     client_connect(&other, srv.port);
     client_expect_reply(&other, "garbage", INVALID_JSON); /* accepted and served */
 
-    static char lines[SLOW_EVENTS * 64];
-    size_t len = 0;
-    for (int i = 0; i < SLOW_EVENTS; i++)
-        add_event(lines, sizeof lines, &len, "bulk", 1);
-    client_send_all(&bulk, lines, len);
-    size_t accepted = count_accepted(&bulk, SLOW_EVENTS);
+    size_t accepted = client_send_bulk(&bulk, "bulk", SLOW_EVENTS).accepted;
 
     client_expect_reply(&other, "garbage", INVALID_JSON);
     client_expect_reply(&other, "{\"type\":\"balance\",\"user\":\"bulk\"}", UNKNOWN_TYPE);
-    size_t processed = logged_updates(&srv);
+    size_t processed = server_logged_updates(&srv);
     fprintf(stderr, "step05: %zu of %d accepted; %zu processed when the other client was served\n",
             accepted, SLOW_EVENTS, processed);
     ck_assert_uint_ge(accepted, SLOW_CAP);

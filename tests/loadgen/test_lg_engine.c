@@ -9,11 +9,11 @@
 #include <unistd.h>
 
 #include "engine.h"
-#include "lgtest.h"
 #include "options.h"
 #include "requests.h"
 #include "sink.h"
 #include "zipf.h"
+#include "unit.h"
 
 static struct req_pool pool;
 static struct sampler sampler;
@@ -66,17 +66,24 @@ static uint64_t sum(const uint64_t *counts)
     return n;
 }
 
+/* Runs o against a fresh sink in mode (stopped after the run); the stats. */
+static const struct lg_stats *run_on_sink(const struct lg_options *o, enum self_test mode,
+                                          struct sink *sink)
+{
+    ck_assert(sink_start(sink, mode));
+    aim(&run, o, sink->port);
+    ck_assert(engine_run(&run));
+    sink_stop(sink);
+    return &run.stats;
+}
+
 START_TEST(test_requests_all_answered)
 {
     struct lg_options o = base_options();
     o.requests = 20000;
     o.verify = VERIFY_PARSE;
     struct sink sink;
-    ck_assert(sink_start(&sink, SELF_TEST_ACCEPT));
-    aim(&run, &o, sink.port);
-    ck_assert(engine_run(&run));
-    sink_stop(&sink);
-    const struct lg_stats *s = &run.stats;
+    const struct lg_stats *s = run_on_sink(&o, SELF_TEST_ACCEPT, &sink);
     ck_assert_uint_eq(s->conns_opened, 4);
     ck_assert_uint_eq(s->measured_sent, 20000);
     ck_assert_uint_eq(s->latency.count, 20000);
@@ -99,11 +106,7 @@ START_TEST(test_echo_mix_duration)
     o.mix[RK_ECHO] = 10;
     o.verify = VERIFY_ECHO;
     struct sink sink;
-    ck_assert(sink_start(&sink, SELF_TEST_ECHO));
-    aim(&run, &o, sink.port);
-    ck_assert(engine_run(&run));
-    sink_stop(&sink);
-    const struct lg_stats *s = &run.stats;
+    const struct lg_stats *s = run_on_sink(&o, SELF_TEST_ECHO, &sink);
     ck_assert_uint_gt(s->counts[REPLY_ECHO], 0);
     ck_assert_uint_eq(sum(s->counts), s->counts[REPLY_ECHO]);
     ck_assert_uint_eq(s->replies, s->sent);
@@ -118,11 +121,7 @@ START_TEST(test_open_loop_keeps_schedule)
     o.duration_s = 0.3;
     o.pipeline = 64;
     struct sink sink;
-    ck_assert(sink_start(&sink, SELF_TEST_ACCEPT));
-    aim(&run, &o, sink.port);
-    ck_assert(engine_run(&run));
-    sink_stop(&sink);
-    const struct lg_stats *s = &run.stats;
+    const struct lg_stats *s = run_on_sink(&o, SELF_TEST_ACCEPT, &sink);
     /* 0.3 s at 20000/s: 6000 slots in the window, all sent by a sink this fast. */
     ck_assert_uint_ge(s->scheduled, 5996);
     ck_assert_uint_le(s->scheduled, 6004);
@@ -165,4 +164,4 @@ static Suite *engine_suite(void)
     return s;
 }
 
-LGTEST_MAIN(engine_suite)
+UNIT_MAIN(engine_suite)

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "histogram.h"
-#include "lgtest.h"
 #include "rng.h"
+#include "unit.h"
 
 #define N 200000
 
@@ -187,4 +187,4 @@ static Suite *histogram_suite(void)
     return s;
 }
 
-LGTEST_MAIN(histogram_suite)
+UNIT_MAIN(histogram_suite)

@@ -4,9 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lgtest.h"
 #include "options.h"
 #include "verify.h"
+#include "unit.h"
 
 /* Parses a NULL-terminated list of arguments. */
 static int parse(struct lg_options *o, const char *const *args)
@@ -162,4 +162,4 @@ static Suite *options_suite(void)
     return s;
 }
 
-LGTEST_MAIN(options_suite)
+UNIT_MAIN(options_suite)

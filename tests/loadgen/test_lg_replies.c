@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lgtest.h"
 #include "replies.h"
 #include "requests.h"
 #include "verify.h"
+#include "unit.h"
 
 static struct req_pool pool;
 
@@ -343,4 +343,4 @@ static Suite *replies_suite(void)
     return s;
 }
 
-LGTEST_MAIN(replies_suite)
+UNIT_MAIN(replies_suite)

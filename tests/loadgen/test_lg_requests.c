@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lgtest.h"
 #include "request.h"
 #include "requests.h"
 #include "response.h"
+#include "unit.h"
 
 /* Parses a pre-built line the way a server would: without its '\n', NUL-terminated. */
 static void parse(const struct req_line *line, struct request *req)
@@ -148,4 +148,4 @@ static Suite *requests_suite(void)
     return s;
 }
 
-LGTEST_MAIN(requests_suite)
+UNIT_MAIN(requests_suite)

@@ -4,9 +4,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "lgtest.h"
 #include "rng.h"
 #include "zipf.h"
+#include "unit.h"
 
 #define SAMPLES 2000000
 
@@ -129,4 +129,4 @@ static Suite *zipf_suite(void)
     return s;
 }
 
-LGTEST_MAIN(zipf_suite)
+UNIT_MAIN(zipf_suite)

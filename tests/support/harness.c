@@ -849,6 +849,17 @@ size_t scenario_slow_reader(struct server *srv, const char *line, const char *re
     return sent;
 }
 
+void scenario_unterminated_last_line(struct server *srv)
+{
+    static struct client c;
+    client_connect(&c, srv->port);
+    client_send_str(&c, "complete\nunterminated");
+    client_shutdown_write(&c);
+    client_expect_line(&c, "complete", HARNESS_REPLY_TIMEOUT_MS);
+    client_expect_eof(&c, HARNESS_REPLY_TIMEOUT_MS);
+    client_close(&c);
+}
+
 /*** suites ***/
 
 TCase *harness_tcase(const char *name)
@@ -868,12 +879,105 @@ int harness_run(Suite *suite)
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
-/*** scenarios: balances and metrics (stages 07-10) ***/
+/*** scenarios: events, balances and metrics (stages 05-10) ***/
 
 #define ACCEPTED_LINE      "{\"status\":\"accepted\"}"
 #define SERVER_BUSY_LINE   "{\"status\":\"rejected\",\"reason\":\"server_busy\"}"
 #define INVALID_EVENT_LINE "{\"status\":\"error\",\"reason\":\"invalid_event\"}"
 #define WORKERS_DONE_MS    30000 /* for the workers to catch up, sanitizer builds included */
+
+void event_append(char *buf, size_t cap, size_t *len, const char *user, long long delta)
+{
+    int n =
+        snprintf(buf + *len, cap - *len, "{\"user\":\"%s\",\"action\":\"%s\",\"amount\":%lld}\n",
+                 user, delta >= 0 ? "buy" : "sell", delta >= 0 ? delta : -delta);
+    require(n > 0 && (size_t)n < cap - *len, "no room for an event of '%s' after %zu bytes", user,
+            *len);
+    *len += (size_t)n;
+}
+
+struct event_tally client_read_tally(struct client *c, size_t n)
+{
+    char line[256], shown[256];
+    struct event_tally t = {0};
+    for (size_t i = 0; i < n; i++) {
+        int len = client_read_line(c, line, sizeof line, HARNESS_REPLY_TIMEOUT_MS);
+        require(len >= 0, "reply %zu of %zu: got %s", i, n, result_name(len));
+        if (strcmp(line, ACCEPTED_LINE) == 0)
+            t.accepted++;
+        else if (strcmp(line, SERVER_BUSY_LINE) == 0)
+            t.busy++;
+        else
+            fail_test("reply %zu of %zu: got %s", i, n,
+                      quoted(line, (size_t)len, shown, sizeof shown));
+    }
+    return t;
+}
+
+struct event_tally client_send_bulk(struct client *c, const char *user, size_t n)
+{
+    size_t cap = n * (strlen(user) + 64), len = 0;
+    char *lines = malloc(cap);
+    require(lines != NULL, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        event_append(lines, cap, &len, user, 1);
+    client_send_all(c, lines, len);
+    free(lines);
+    return client_read_tally(c, n);
+}
+
+struct event_tally scenario_overload(struct server *srv, struct client *c, size_t n,
+                                     size_t queue_cap)
+{
+    struct event_tally t = client_send_bulk(c, "bulk", n);
+    fprintf(stderr, "harness: %s: %lu of %zu accepted, %lu server_busy\n", srv->name, t.accepted, n,
+            t.busy);
+    require(t.accepted >= queue_cap && t.accepted < n,
+            "%s: %lu of %zu events accepted with a queue of %zu", srv->name, t.accepted, n,
+            queue_cap);
+    server_wait_processed(srv, t.accepted);
+    return t;
+}
+
+size_t server_log_count(struct server *srv, const char *needle, long long *last)
+{
+    FILE *f = fopen(srv->log_path, "r");
+    require(f != NULL, "cannot open %s: %s", srv->log_path, strerror(errno));
+    char line[1024];
+    size_t count = 0;
+    if (last)
+        *last = 0;
+    while (fgets(line, sizeof line, f)) {
+        const char *found = strstr(line, needle);
+        if (!found)
+            continue;
+        count++;
+        if (last) {
+            char *end;
+            *last = strtoll(found + strlen(needle), &end, 10);
+            if (*end != '\n') {
+                fclose(f);
+                fail_test("%s: unexpected log line: %s", srv->name, line);
+            }
+        }
+    }
+    fclose(f);
+    return count;
+}
+
+size_t server_logged_updates(struct server *srv)
+{
+    return server_log_count(srv, "balance of '", NULL);
+}
+
+long long server_logged_balance(struct server *srv, const char *user)
+{
+    char needle[128];
+    snprintf(needle, sizeof needle, "balance of '%s' is now ", user);
+    long long balance;
+    server_log_count(srv, needle, &balance);
+    return balance;
+}
 
 /* "key":digits at *p; advances *p past them. */
 static bool parse_counter(const char **p, const char *key, unsigned long long *v)
@@ -1046,13 +1150,9 @@ static long long load_event(unsigned c, unsigned k, char *buf, size_t cap, size_
 {
     *user = (c + k) % LOAD_USERS;
     long long amount = 1 + (long long)((k * 7919u + c * 104729u) % 1000000u);
-    bool sell = k % 4 == 3;
-    int n =
-        snprintf(buf + *len, cap - *len, "{\"user\":\"%s\",\"action\":\"%s\",\"amount\":%lld}\n",
-                 load_users[*user], sell ? "sell" : "buy", amount);
-    require(n > 0 && (size_t)n < cap - *len, "load: no room for event %u", k);
-    *len += (size_t)n;
-    return sell ? -amount : amount;
+    long long delta = k % 4 == 3 ? -amount : amount;
+    event_append(buf, cap, len, load_users[*user], delta);
+    return delta;
 }
 
 static void load_start(struct load *l, int port)
@@ -1122,6 +1222,24 @@ struct event_tally scenario_exact_balances(struct server *srv)
     }
     load_close(&l);
     return l.tally;
+}
+
+struct event_tally scenario_exact_balances_roomy(struct server *srv, const char *name)
+{
+    server_start(srv, name, "--log-level", "debug", "--workers", "4", "--queue-cap", "100000",
+                 NULL);
+    struct event_tally t = scenario_exact_balances(srv);
+    require(t.busy == 0, "%s: %lu events rejected with room for all", name, t.busy);
+    return t;
+}
+
+struct event_tally scenario_exact_balances_overloaded(struct server *srv, const char *name)
+{
+    server_start(srv, name, "--log-level", "debug", "--queue-cap", "4", "--work-us", "2000", NULL);
+    struct event_tally t = scenario_exact_balances(srv);
+    require(t.accepted > 0 && t.busy > 0, "%s overloaded: %lu accepted, %lu server_busy", name,
+            t.accepted, t.busy);
+    return t;
 }
 
 struct event_tally scenario_metrics_under_load(struct server *srv)

@@ -159,6 +159,10 @@ void client_flood_finish(struct client *c, const char *line, size_t sent, const 
 size_t scenario_slow_reader(struct server *srv, const char *line, const char *reply,
                             const char *probe, const char *probe_reply, long max_rss_growth_kib);
 
+/* For the echo stages: on one connection, "complete\nunterminated" then a
+ * half-close get "complete" back and then a clean close, no more. */
+void scenario_unterminated_last_line(struct server *srv);
+
 /*** call sites ***/
 
 /* Failure messages name the test's line that called the harness. */
@@ -190,6 +194,8 @@ void harness_set_site(const char *file, int line);
 #define client_flood(...)            HARNESS_AT(client_flood(__VA_ARGS__))
 #define client_flood_finish(...)     HARNESS_AT(client_flood_finish(__VA_ARGS__))
 #define scenario_slow_reader(...)    HARNESS_AT(scenario_slow_reader(__VA_ARGS__))
+#define scenario_unterminated_last_line(...)                                                       \
+    HARNESS_AT(scenario_unterminated_last_line(__VA_ARGS__))
 #endif
 
 /*** suites ***/
@@ -200,7 +206,7 @@ TCase *harness_tcase(const char *name);
 /* Runs the suite, prints the results; returns the process exit status. */
 int harness_run(Suite *suite);
 
-/*** scenarios: balances and metrics (stages 07-10) ***/
+/*** scenarios: events, balances and metrics (stages 05-10) ***/
 
 /* These run on a fresh server started with --log-level debug: they learn
  * that the workers have caught up from its debug line "queue empty: N events
@@ -216,6 +222,34 @@ struct event_tally {
     unsigned long accepted; /* {"status":"accepted"} */
     unsigned long busy; /* {"status":"rejected","reason":"server_busy"} */
 };
+
+/* Appends the event line (with '\n') that adds delta to user's balance (a
+ * buy, or a sell of -delta) at buf + *len, advancing *len; fails if it does
+ * not fit in cap. */
+void event_append(char *buf, size_t cap, size_t *len, const char *user, long long delta);
+/* Reads n replies to events, each accepted or server_busy, or fails. */
+struct event_tally client_read_tally(struct client *c, size_t n);
+/* Sends n events buying 1 for user in one write, then reads their replies
+ * as client_read_tally() does. */
+struct event_tally client_send_bulk(struct client *c, const char *user, size_t n);
+
+/* Sends n events buying 1 for "bulk" in one write on c, to a server whose
+ * queue of queue_cap they overflow: at least queue_cap are accepted, not all.
+ * Waits until the accepted ones are processed; returns the replies' tally. */
+struct event_tally scenario_overload(struct server *srv, struct client *c, size_t n,
+                                     size_t queue_cap);
+
+/* Stages 05 and 06 show applied events only in their debug log, one line
+ * "balance of 'U' is now N" per event. */
+
+/* Counts the lines of the server's log so far that hold needle; stores in
+ * *last (if not NULL) the number after needle on the last of them (0 if
+ * none). */
+size_t server_log_count(struct server *srv, const char *needle, long long *last);
+/* Events applied so far, as the log shows them. */
+size_t server_logged_updates(struct server *srv);
+/* The balance of user after the last update the log shows (0 if none). */
+long long server_logged_balance(struct server *srv, const char *user);
 
 /* Parses {"received":N,"processed":N,"dropped":N followed by more keys or
  * by the closing brace; false if line is not such a reply. */
@@ -237,18 +271,34 @@ struct event_tally scenario_balance_queries(struct server *srv);
  * read every reply; once the workers are done, each user's balance is the
  * sum of its accepted events. Returns how the events were answered. */
 struct event_tally scenario_exact_balances(struct server *srv);
+/* scenario_exact_balances() on a fresh server name (left running in srv)
+ * with 4 workers and room for every event, which are then all accepted. */
+struct event_tally scenario_exact_balances_roomy(struct server *srv, const char *name);
+/* The same with a queue of 4 and 2 ms of work per event, which then has
+ * some events accepted and some rejected. */
+struct event_tally scenario_exact_balances_overloaded(struct server *srv, const char *name);
 /* Metrics queried while 8 connections keep events in flight: every reply
  * well-formed, received >= processed + dropped, no counter going back, none
  * behind the replies already seen; at rest as server_expect_metrics_at_rest(). */
 struct event_tally scenario_metrics_under_load(struct server *srv);
 
 #ifndef HARNESS_IMPLEMENTATION
+#define event_append(...)                  HARNESS_AT(event_append(__VA_ARGS__))
+#define client_read_tally(...)             HARNESS_AT(client_read_tally(__VA_ARGS__))
+#define client_send_bulk(...)              HARNESS_AT(client_send_bulk(__VA_ARGS__))
+#define server_log_count(...)              HARNESS_AT(server_log_count(__VA_ARGS__))
+#define server_logged_updates(...)         HARNESS_AT(server_logged_updates(__VA_ARGS__))
+#define server_logged_balance(...)         HARNESS_AT(server_logged_balance(__VA_ARGS__))
 #define client_metrics(...)                HARNESS_AT(client_metrics(__VA_ARGS__))
 #define server_wait_processed(...)         HARNESS_AT(server_wait_processed(__VA_ARGS__))
 #define server_expect_metrics_at_rest(...) HARNESS_AT(server_expect_metrics_at_rest(__VA_ARGS__))
 #define scenario_balance_queries(...)      HARNESS_AT(scenario_balance_queries(__VA_ARGS__))
 #define scenario_exact_balances(...)       HARNESS_AT(scenario_exact_balances(__VA_ARGS__))
-#define scenario_metrics_under_load(...)   HARNESS_AT(scenario_metrics_under_load(__VA_ARGS__))
+#define scenario_exact_balances_roomy(...) HARNESS_AT(scenario_exact_balances_roomy(__VA_ARGS__))
+#define scenario_exact_balances_overloaded(...)                                                    \
+    HARNESS_AT(scenario_exact_balances_overloaded(__VA_ARGS__))
+#define scenario_overload(...)           HARNESS_AT(scenario_overload(__VA_ARGS__))
+#define scenario_metrics_under_load(...) HARNESS_AT(scenario_metrics_under_load(__VA_ARGS__))
 #endif
 
 #endif

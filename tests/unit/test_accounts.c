@@ -5,9 +5,7 @@
  * frees every entry (the AddressSanitizer build's LeakSanitizer checks that
  * when each test's process exits). */
 #include <inttypes.h>
-#include <pthread.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -18,16 +16,19 @@
 #include <urcu/rculfhash.h>
 
 #include "accounts.h"
+#include "balance_checks.h"
+#include "threads.h"
 #include "unit.h"
-
-#define CONCURRENT_TIMEOUT_S 60 /* the threaded tests, sanitizer builds included */
 
 /* Every test runs on a fresh table, in a thread registered with RCU. */
 static struct accounts acc;
 
+DEFINE_USE_BALANCE_CHECKS(accounts, &acc)
+
 static void setup(void)
 {
     urcu_memb_register_thread();
+    use_balance_checks();
     ck_assert(accounts_init(&acc));
     ck_assert_ptr_nonnull(acc.table);
 }
@@ -37,30 +38,6 @@ static void teardown(void)
     accounts_destroy(&acc);
     ck_assert_ptr_null(acc.table);
     urcu_memb_unregister_thread();
-}
-
-static int64_t get(const char *user)
-{
-    return accounts_get(&acc, user, strlen(user));
-}
-
-static void expect_apply(const char *user, int64_t delta, int64_t want)
-{
-    int64_t got = 0;
-    ck_assert_msg(accounts_apply(&acc, user, strlen(user), delta, &got),
-                  "delta %" PRId64 " refused for '%s'", delta, user);
-    ck_assert_msg(got == want, "'%s' is %" PRId64 " after %" PRId64 ", not %" PRId64, user, got,
-                  delta, want);
-    ck_assert_int_eq(get(user), want);
-}
-
-static void expect_refused(const char *user, int64_t delta)
-{
-    int64_t before = get(user), got = 12345;
-    ck_assert_msg(!accounts_apply(&acc, user, strlen(user), delta, &got),
-                  "delta %" PRId64 " accepted for '%s' at %" PRId64, delta, user, before);
-    ck_assert_int_eq(got, 12345); /* untouched */
-    ck_assert_int_eq(get(user), before);
 }
 
 /* The entries in the table, counted by walking it (no thread is changing it). */
@@ -85,11 +62,11 @@ static size_t user_name(char *buf, size_t cap, unsigned i)
 
 START_TEST(test_unknown_user_is_zero)
 {
-    ck_assert_int_eq(get("nobody"), 0);
+    ck_assert_int_eq(balance_get("nobody"), 0);
     ck_assert_uint_eq(entries(), 0); /* reading adds no entry */
     expect_apply("alice", 100, 100);
-    ck_assert_int_eq(get("alicE"), 0);
-    ck_assert_int_eq(get("alic"), 0);
+    ck_assert_int_eq(balance_get("alicE"), 0);
+    ck_assert_int_eq(balance_get("alic"), 0);
     ck_assert_int_eq(accounts_get(&acc, "alice\0", 6), 0); /* the length is part of the name */
     ck_assert_uint_eq(entries(), 1);
 }
@@ -102,22 +79,15 @@ START_TEST(test_apply_and_get)
     expect_apply("bob", -7, -7);
     expect_apply("alice", 150, 0);
     expect_apply("caf\xc3\xa9", 3, 3);
-    ck_assert_int_eq(get("bob"), -7);
-    ck_assert_int_eq(get("alice"), 0);
+    ck_assert_int_eq(balance_get("bob"), -7);
+    ck_assert_int_eq(balance_get("alice"), 0);
     ck_assert_uint_eq(entries(), 3);
 }
 END_TEST
 
 START_TEST(test_overflow_refused)
 {
-    expect_apply("rich", INT64_MAX, INT64_MAX);
-    expect_refused("rich", 1);
-    expect_refused("rich", INT64_MAX);
-    expect_apply("rich", -1, INT64_MAX - 1);
-    expect_apply("poor", INT64_MIN, INT64_MIN);
-    expect_refused("poor", -1);
-    expect_refused("poor", INT64_MIN);
-    expect_apply("poor", 1, INT64_MIN + 1);
+    expect_overflow_refused();
 }
 END_TEST
 
@@ -143,46 +113,6 @@ END_TEST
 /*** many threads ***/
 
 #define THREADS 8
-
-/* A thread other than the test's own may not call ck_assert: it records its
- * first complaint here instead, and the test fails on it after the join. */
-static pthread_mutex_t complaint_lock = PTHREAD_MUTEX_INITIALIZER;
-static char complaint[256];
-
-static void complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void complain(const char *fmt, ...)
-{
-    pthread_mutex_lock(&complaint_lock);
-    if (complaint[0] == '\0') {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(complaint, sizeof complaint, fmt, ap);
-        va_end(ap);
-    }
-    pthread_mutex_unlock(&complaint_lock);
-}
-
-static pthread_barrier_t start;
-static atomic_bool writers_done;
-
-/* Runs body(i) in THREADS threads registered with RCU, started together;
- * the first writers of them count as writers. Fails on a complaint. */
-static void run_threads(void *(*body)(void *), unsigned writers)
-{
-    pthread_t t[THREADS];
-    complaint[0] = '\0';
-    atomic_store(&writers_done, false);
-    ck_assert_int_eq(pthread_barrier_init(&start, NULL, THREADS), 0);
-    for (uintptr_t i = 0; i < THREADS; i++)
-        ck_assert_int_eq(pthread_create(&t[i], NULL, body, (void *)i), 0);
-    for (unsigned i = 0; i < writers; i++)
-        pthread_join(t[i], NULL);
-    atomic_store(&writers_done, true);
-    for (unsigned i = writers; i < THREADS; i++)
-        pthread_join(t[i], NULL);
-    pthread_barrier_destroy(&start);
-    ck_assert_msg(complaint[0] == '\0', "%s", complaint);
-}
 
 /* Every thread adds its own delta (index + 1) to the same new users, in the
  * same order, one user per round: the threads leave a spinning barrier
@@ -225,7 +155,7 @@ static void *add_everywhere(void *arg)
 
 START_TEST(test_insert_race)
 {
-    run_threads(add_everywhere, THREADS);
+    threads_run(add_everywhere, THREADS, NULL, 0);
     char name[32];
     for (unsigned i = 0; i < RACE_USERS; i++) {
         size_t len = user_name(name, sizeof name, i);
@@ -251,8 +181,8 @@ static void *buy_or_watch(void *arg)
     const bool writer = (uintptr_t)arg < WRITERS;
     int64_t last[HOT_USERS] = {0};
     urcu_memb_register_thread();
-    pthread_barrier_wait(&start);
-    for (unsigned i = 0; writer ? i < WRITES_EACH : !atomic_load(&writers_done); i++) {
+    threads_wait_start();
+    for (unsigned i = 0; writer ? i < WRITES_EACH : !threads_writers_done(); i++) {
         size_t u = i % HOT_USERS;
         int64_t now;
         if (writer) {
@@ -271,10 +201,10 @@ static void *buy_or_watch(void *arg)
 
 START_TEST(test_concurrent_readers_and_writers)
 {
-    run_threads(buy_or_watch, WRITERS);
+    threads_run(buy_or_watch, WRITERS, buy_or_watch, THREADS - WRITERS);
     for (size_t u = 0; u < HOT_USERS; u++)
-        ck_assert_msg(get(hot[u]) == HOT_TOTAL, "%s ends at %" PRId64 ", not %" PRId64, hot[u],
-                      get(hot[u]), HOT_TOTAL);
+        ck_assert_msg(balance_get(hot[u]) == HOT_TOTAL, "%s ends at %" PRId64 ", not %" PRId64,
+                      hot[u], balance_get(hot[u]), HOT_TOTAL);
     ck_assert_uint_eq(entries(), HOT_USERS);
 }
 END_TEST
@@ -282,18 +212,14 @@ END_TEST
 static Suite *accounts_suite(void)
 {
     Suite *s = suite_create("accounts");
-    TCase *single = tcase_create("single thread");
-    tcase_add_checked_fixture(single, setup, teardown);
-    tcase_set_timeout(single, CONCURRENT_TIMEOUT_S);
+    TCase *single = threads_tcase("single thread", setup, teardown);
     tcase_add_test(single, test_unknown_user_is_zero);
     tcase_add_test(single, test_apply_and_get);
     tcase_add_test(single, test_overflow_refused);
     tcase_add_test(single, test_many_users);
     suite_add_tcase(s, single);
 
-    TCase *threads = tcase_create("threads");
-    tcase_add_checked_fixture(threads, setup, teardown);
-    tcase_set_timeout(threads, CONCURRENT_TIMEOUT_S);
+    TCase *threads = threads_tcase("threads", setup, teardown);
     tcase_add_test(threads, test_insert_race);
     tcase_add_test(threads, test_concurrent_readers_and_writers);
     suite_add_tcase(s, threads);

@@ -78,6 +78,12 @@ static void open_pair(int sv[2], int sndbuf)
         ck_assert_int_eq(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf), 0);
 }
 
+static void close_pair(int sv[2])
+{
+    close(sv[0]);
+    close(sv[1]);
+}
+
 /* Sends chunks the peer does not read until the socket is full; returns the stream position. */
 static size_t fill_socket(int fd, struct outbuf *staged, struct outbuf *pending)
 {
@@ -191,8 +197,7 @@ START_TEST(test_send_with_room)
     ck_assert_int_eq(outbuf_flush(&pending, sv[0]), SEND_DONE);
     ck_assert_ptr_null(pending.data);
     outbuf_free(&staged);
-    close(sv[0]);
-    close(sv[1]);
+    close_pair(sv);
 }
 END_TEST
 
@@ -212,8 +217,7 @@ START_TEST(test_send_to_full_socket)
     expect_stream(&pending, pos - outbuf_len(&pending), outbuf_len(&pending));
     drain(sv[0], sv[1], &pending, &read_pos, pos);
     outbuf_free(&staged);
-    close(sv[0]);
-    close(sv[1]);
+    close_pair(sv);
 }
 END_TEST
 
@@ -229,8 +233,7 @@ START_TEST(test_send_nothing_behind_pending)
     ck_assert_int_eq(outbuf_send(&staged, &pending, sv[0]), SEND_PENDING);
     ck_assert_uint_eq(outbuf_len(&pending), before);
     drain(sv[0], sv[1], &pending, &read_pos, pos);
-    close(sv[0]);
-    close(sv[1]);
+    close_pair(sv);
 }
 END_TEST
 
@@ -268,8 +271,7 @@ START_TEST(test_interleaved_send_and_read)
     ck_assert_int_gt(pendings, 100); /* the full-socket path was taken often */
     drain(sv[0], sv[1], &pending, &read_pos, pos);
     outbuf_free(&staged);
-    close(sv[0]);
-    close(sv[1]);
+    close_pair(sv);
 }
 END_TEST
 
@@ -325,8 +327,7 @@ START_TEST(test_failed_buffers_fail_the_send)
     ck_assert_int_eq(outbuf_flush(&pending, sv[0]), SEND_FAILED);
     outbuf_free(&staged);
     outbuf_free(&pending);
-    close(sv[0]);
-    close(sv[1]);
+    close_pair(sv);
 }
 END_TEST
 

@@ -3,19 +3,16 @@
  * and writers neither lose an update nor see a value that no sequence of the
  * updates could have produced. */
 #include <inttypes.h>
-#include <pthread.h>
 #include <sched.h>
-#include <stdarg.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "balance_checks.h"
 #include "striped.h"
+#include "threads.h"
 #include "unit.h"
-
-#define CONCURRENT_TIMEOUT_S 60 /* the threaded tests, sanitizer builds included */
 
 /* Writes fmt with i into buf; returns the name's length. */
 static size_t user_name(char *buf, size_t cap, const char *fmt, unsigned i)
@@ -71,38 +68,17 @@ END_TEST
 
 static struct striped_balances sb;
 
+DEFINE_USE_BALANCE_CHECKS(striped, &sb)
+
 static void setup(void)
 {
     ck_assert(striped_init(&sb));
+    use_balance_checks();
 }
 
 static void teardown(void)
 {
     striped_destroy(&sb);
-}
-
-static int64_t get(const char *user)
-{
-    return striped_get(&sb, user, strlen(user));
-}
-
-static void expect_apply(const char *user, int64_t delta, int64_t want)
-{
-    int64_t got = 0;
-    ck_assert_msg(striped_apply(&sb, user, strlen(user), delta, &got),
-                  "delta %" PRId64 " refused for '%s'", delta, user);
-    ck_assert_msg(got == want, "'%s' is %" PRId64 " after %" PRId64 ", not %" PRId64, user, got,
-                  delta, want);
-    ck_assert_int_eq(get(user), want);
-}
-
-static void expect_refused(const char *user, int64_t delta)
-{
-    int64_t before = get(user), got = 12345;
-    ck_assert_msg(!striped_apply(&sb, user, strlen(user), delta, &got),
-                  "delta %" PRId64 " accepted for '%s' at %" PRId64, delta, user, before);
-    ck_assert_int_eq(got, 12345); /* untouched */
-    ck_assert_int_eq(get(user), before);
 }
 
 /* Two names in one stripe, found by search: the stripe must tell them apart. */
@@ -119,11 +95,11 @@ static void same_stripe_pair(char *a, char *b, size_t cap)
 
 START_TEST(test_unknown_user_is_zero)
 {
-    ck_assert_int_eq(get("nobody"), 0);
-    ck_assert_int_eq(get("nobody"), 0); /* reading does not create anything odd */
+    ck_assert_int_eq(balance_get("nobody"), 0);
+    ck_assert_int_eq(balance_get("nobody"), 0); /* reading does not create anything odd */
     expect_apply("alice", 100, 100);
-    ck_assert_int_eq(get("alicE"), 0);
-    ck_assert_int_eq(get("alic"), 0);
+    ck_assert_int_eq(balance_get("alicE"), 0);
+    ck_assert_int_eq(balance_get("alic"), 0);
     ck_assert_int_eq(striped_get(&sb, "alice\0", 6), 0); /* the length is part of the name */
 }
 END_TEST
@@ -134,27 +110,20 @@ START_TEST(test_apply_and_get)
     expect_apply("alice", -250, -150);
     expect_apply("bob", -7, -7);
     expect_apply("alice", 150, 0);
-    ck_assert_int_eq(get("bob"), -7);
+    ck_assert_int_eq(balance_get("bob"), -7);
 
     char a[32], b[32];
     same_stripe_pair(a, b, sizeof a);
     expect_apply(a, 5, 5);
     expect_apply(b, 9, 9);
     expect_apply(a, 1, 6);
-    ck_assert_int_eq(get(b), 9);
+    ck_assert_int_eq(balance_get(b), 9);
 }
 END_TEST
 
 START_TEST(test_overflow_refused)
 {
-    expect_apply("rich", INT64_MAX, INT64_MAX);
-    expect_refused("rich", 1);
-    expect_refused("rich", INT64_MAX);
-    expect_apply("rich", -1, INT64_MAX - 1);
-    expect_apply("poor", INT64_MIN, INT64_MIN);
-    expect_refused("poor", -1);
-    expect_refused("poor", INT64_MIN);
-    expect_apply("poor", 1, INT64_MIN + 1);
+    expect_overflow_refused();
 }
 END_TEST
 
@@ -180,26 +149,6 @@ static void pick_hot_users(void)
         hot_len[u] = strlen(hot[u]);
 }
 
-/* What the threads share. A thread other than the test's own may not call
- * ck_assert: it records its first complaint here instead. */
-static pthread_barrier_t start;
-static atomic_bool writers_done;
-static pthread_mutex_t complaint_lock = PTHREAD_MUTEX_INITIALIZER;
-static char complaint[256];
-
-static void complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void complain(const char *fmt, ...)
-{
-    pthread_mutex_lock(&complaint_lock);
-    if (complaint[0] == '\0') {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(complaint, sizeof complaint, fmt, ap);
-        va_end(ap);
-    }
-    pthread_mutex_unlock(&complaint_lock);
-}
-
 /* What readers check of every balance they read: NULL if now may follow
  * last (the user's balance they read before), else what is wrong. */
 typedef const char *read_check(int64_t now, int64_t last);
@@ -210,8 +159,8 @@ static void *watch(void *arg)
 {
     (void)arg;
     int64_t last[HOT_USERS] = {0};
-    pthread_barrier_wait(&start);
-    while (!atomic_load(&writers_done)) {
+    threads_wait_start();
+    while (!threads_writers_done()) {
         for (size_t u = 0; u < HOT_USERS; u++) {
             int64_t now = striped_get(&sb, hot[u], hot_len[u]);
             const char *wrong = check(now, last[u]);
@@ -225,32 +174,18 @@ static void *watch(void *arg)
     return NULL;
 }
 
-/* Starts WRITERS writers and READERS readers checking with reader_check,
- * waits for them, and fails on a complaint. */
+/* Runs WRITERS writers and READERS readers checking with reader_check. */
 static void run_threads(void *(*writer)(void *), read_check *reader_check)
 {
-    pthread_t threads[WRITERS + READERS];
-    complaint[0] = '\0';
     check = reader_check;
-    atomic_store(&writers_done, false);
-    ck_assert_int_eq(pthread_barrier_init(&start, NULL, WRITERS + READERS), 0);
-    for (uintptr_t i = 0; i < WRITERS + READERS; i++)
-        ck_assert_int_eq(pthread_create(&threads[i], NULL, i < WRITERS ? writer : watch, (void *)i),
-                         0);
-    for (size_t i = 0; i < WRITERS; i++)
-        pthread_join(threads[i], NULL);
-    atomic_store(&writers_done, true);
-    for (size_t i = WRITERS; i < WRITERS + READERS; i++)
-        pthread_join(threads[i], NULL);
-    pthread_barrier_destroy(&start);
-    ck_assert_msg(complaint[0] == '\0', "%s", complaint);
+    threads_run(writer, WRITERS, watch, READERS);
 }
 
 /* Buys of 1 only: every balance only grows. */
 static void *buy_ones(void *arg)
 {
     (void)arg;
-    pthread_barrier_wait(&start);
+    threads_wait_start();
     for (unsigned i = 0; i < WRITES_EACH; i++) {
         size_t u = i % HOT_USERS;
         int64_t balance;
@@ -272,8 +207,8 @@ START_TEST(test_concurrent_buys)
     pick_hot_users();
     run_threads(buy_ones, never_down);
     for (size_t u = 0; u < HOT_USERS; u++)
-        ck_assert_msg(get(hot[u]) == BUYS_TOTAL, "'%s' ends at %" PRId64 ", not %" PRId64, hot[u],
-                      get(hot[u]), BUYS_TOTAL);
+        ck_assert_msg(balance_get(hot[u]) == BUYS_TOTAL, "'%s' ends at %" PRId64 ", not %" PRId64,
+                      hot[u], balance_get(hot[u]), BUYS_TOTAL);
 }
 END_TEST
 
@@ -283,7 +218,7 @@ END_TEST
 static void *toggle(void *arg)
 {
     const int64_t delta = (int64_t)1 << (TOGGLE_SHIFT + (uintptr_t)arg);
-    pthread_barrier_wait(&start);
+    threads_wait_start();
     for (unsigned i = 0; i < TOGGLES_EACH; i++) {
         size_t u = i % HOT_USERS;
         int64_t balance;
@@ -308,8 +243,8 @@ START_TEST(test_concurrent_deltas)
     pick_hot_users();
     run_threads(toggle, subset_sum);
     for (size_t u = 0; u < HOT_USERS; u++)
-        ck_assert_msg(get(hot[u]) == 0, "'%s' ends at %#" PRIx64 ", not 0", hot[u],
-                      (uint64_t)get(hot[u]));
+        ck_assert_msg(balance_get(hot[u]) == 0, "'%s' ends at %#" PRIx64 ", not 0", hot[u],
+                      (uint64_t)balance_get(hot[u]));
 }
 END_TEST
 
@@ -328,9 +263,7 @@ static Suite *striped_suite(void)
     tcase_add_test(single, test_overflow_refused);
     suite_add_tcase(s, single);
 
-    TCase *threads = tcase_create("threads");
-    tcase_add_checked_fixture(threads, setup, teardown);
-    tcase_set_timeout(threads, CONCURRENT_TIMEOUT_S);
+    TCase *threads = threads_tcase("threads", setup, teardown);
     tcase_add_test(threads, test_concurrent_buys);
     tcase_add_test(threads, test_concurrent_deltas);
     suite_add_tcase(s, threads);

@@ -1,4 +1,5 @@
-/* What every unit test executable shares: small assertion helpers and main(). */
+/* What every unit test executable shares (loadgen's in tests/loadgen too):
+ * small assertion helpers and main(). */
 #ifndef TESTS_UNIT_UNIT_H
 #define TESTS_UNIT_UNIT_H
 
