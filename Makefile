@@ -13,7 +13,7 @@ CMAKE   := cmake --log-level=WARNING
 CTEST   := ctest --output-on-failure -j$(JOBS)
 
 .PHONY: all deps build build-asan build-tsan test test-release test-asan test-tsan run fuzz \
-	format clean
+	compare format clean
 
 all: build
 
@@ -51,6 +51,9 @@ run: build
 	@bin=$$(ls build/bin/step$(STEP)_* 2>/dev/null | head -n 1); \
 	if [ -z "$$bin" ]; then echo "no stage $(STEP): try STEP=01 ... 10" >&2; exit 2; fi; \
 	exec $$bin $(ARGS)
+
+compare: build
+	@python3 scripts/compare.py $(if $(QUICK),--quick)
 
 fuzz: deps
 	@FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) sh scripts/fuzz.sh

@@ -5,7 +5,7 @@
 set -eu
 
 packages="build-essential cmake pkg-config clang libclang-rt-14-dev \
-libcjson-dev liburcu-dev check uthash-dev netcat-openbsd"
+libcjson-dev liburcu-dev check uthash-dev netcat-openbsd python3 gnuplot-nox"
 
 missing=""
 for p in $packages; do
