@@ -3,7 +3,7 @@
 #ifndef COMMON_WORK_H
 #define COMMON_WORK_H
 
-/* Burns about us microseconds of CPU in a calibrated busy loop. It is CPU
+/* Burns us microseconds of this thread's CPU time in a busy loop. It is CPU
  * work, not a sleep: two threads on one core take twice as long. */
 void simulate_work(unsigned us);
 
