@@ -7,6 +7,7 @@
 #   make fuzz              run the fuzzer for FUZZ_SECONDS (default 60)
 
 JOBS    ?= $(shell nproc)
+MAKEFLAGS += --no-print-directory
 STEP    ?= 10
 ARGS    ?=
 CMAKE   := cmake --log-level=WARNING
