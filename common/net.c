@@ -18,7 +18,7 @@
 
 static void print_listening_line(const char *stage_name, int fd)
 {
-    struct sockaddr_storage addr;
+    struct sockaddr_storage addr = {0};
     socklen_t len = sizeof addr;
     char host[INET6_ADDRSTRLEN] = "?";
     int port = 0;

@@ -500,6 +500,7 @@ static void begin_shutdown(struct server *s, int signo)
     s->drain_deadline = monotonic_ms() + s->opts->drain_timeout_ms;
     close(s->listen_fd); /* also leaves epoll, if it was watched */
     s->accept_resume = 0;
+    queue_close(&s->queue); /* nothing is queued from now on: the workers finish meanwhile */
     for (struct conn *c = s->conn_list, *next; c; c = next) {
         next = c->next;
         if (!on_readable(s, c))
@@ -531,10 +532,9 @@ static bool join_workers(struct server *s)
     uint64_t exited = 0;
     while (exited < w->count) {
         uint64_t now = monotonic_ms();
-        if (now >= s->drain_deadline)
-            return false;
-        if (poll(fds, 2, (int)(s->drain_deadline - now)) < 0 && errno != EINTR)
-            return false;
+        int ready = poll(fds, 2, now < s->drain_deadline ? (int)(s->drain_deadline - now) : 0);
+        if (ready == 0 || (ready < 0 && errno != EINTR))
+            return false; /* out of time with a worker still busy */
         if (fds[1].revents)
             on_signal(s); /* a second signal: exits */
         uint64_t n;
@@ -556,7 +556,6 @@ static int finish(struct server *s)
         cut += s->conn_list->linger_until == 0;
         close_conn(s, s->conn_list);
     }
-    queue_close(&s->queue);
     bool joined = join_workers(s);
 
     struct metrics m = read_metrics(s);
