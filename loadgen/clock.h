@@ -2,14 +2,11 @@
 #ifndef LOADGEN_CLOCK_H
 #define LOADGEN_CLOCK_H
 
-#include <stdint.h>
-#include <time.h>
+#include "../common/clock.h"
 
 static inline uint64_t lg_now_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return monotonic_ns();
 }
 
 #define LG_MS_NS 1000000ull
