@@ -46,10 +46,23 @@ void respond_accepted(struct outbuf *out)
 /* {"status":STATUS,"reason":REASON}; reason names need no escaping. */
 static void respond_with_reason(struct outbuf *out, const char *status, enum reason reason)
 {
+    /* No snprintf: server_busy answers can come a million a second. */
+    const char *name = reason_names[reason];
+    size_t status_len = strlen(status), name_len = strlen(name);
     char *p = outbuf_reserve(out, 64);
-    if (p)
-        outbuf_commit(out, (size_t)snprintf(p, 64, "{\"status\":\"%s\",\"reason\":\"%s\"}\n",
-                                            status, reason_names[reason]));
+    if (!p)
+        return;
+    char *start = p;
+    memcpy(p, "{\"status\":\"", 11);
+    p += 11;
+    memcpy(p, status, status_len);
+    p += status_len;
+    memcpy(p, "\",\"reason\":\"", 12);
+    p += 12;
+    memcpy(p, name, name_len);
+    p += name_len;
+    memcpy(p, "\"}\n", 3);
+    outbuf_commit(out, (size_t)(p + 3 - start));
 }
 
 void respond_error(struct outbuf *out, enum reason reason)
