@@ -10,11 +10,14 @@ void framer_init(struct framer *f, size_t max_line)
     *f = (struct framer){.max_line = max_line};
 }
 
+static void drop_held(struct framer *f);
+
 void framer_free(struct framer *f)
 {
     free(f->partial);
     f->partial = NULL;
     f->len = f->cap = 0;
+    drop_held(f);
 }
 
 static bool is_blank(const char *s, size_t n)
@@ -109,7 +112,48 @@ struct frame framer_next(struct framer *f, struct chunk *in)
             return (struct frame){.kind = FRAME_LINE, .line = line, .len = len};
     }
     /* An idle connection holds no input memory. */
-    if (f->len == 0 && f->partial)
-        framer_free(f);
+    if (f->held && f->held_len == 0) /* held bytes, all framed now */
+        drop_held(f);
+    if (f->len == 0 && f->partial) {
+        free(f->partial);
+        f->partial = NULL;
+        f->cap = 0;
+    }
     return (struct frame){.kind = FRAME_NONE};
+}
+
+static void drop_held(struct framer *f)
+{
+    free(f->held);
+    f->held = NULL;
+    f->held_start = f->held_len = 0;
+}
+
+bool framer_hold(struct framer *f, const struct chunk *in)
+{
+    if (f->held) { /* its bytes are being framed, and in is their rest: no copy */
+        if (in->len == 0) {
+            drop_held(f);
+        } else {
+            f->held_start = (size_t)(in->data - f->held);
+            f->held_len = in->len;
+        }
+        return true;
+    }
+    if (in->len == 0)
+        return true;
+    f->held = malloc(in->len);
+    if (!f->held)
+        return false;
+    memcpy(f->held, in->data, in->len);
+    f->held_start = 0;
+    f->held_len = in->len;
+    return true;
+}
+
+struct chunk framer_take_held(struct framer *f)
+{
+    struct chunk out = {f->held + f->held_start, f->held_len};
+    f->held_len = 0; /* being framed: freed when used up */
+    return out;
 }

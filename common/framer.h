@@ -3,7 +3,11 @@
  * Complete lines are handed out in place, inside the caller's input chunk,
  * with no copy; only a line split across reads is copied into the framer's
  * own buffer, which exists only while such a line is unfinished and never
- * holds more than max_line + 1 bytes. */
+ * holds more than max_line + 1 bytes.
+ *
+ * A reader that must stop in the middle of a chunk (its client's replies have
+ * piled up past their cap) can put the rest of the chunk aside in the framer,
+ * and take it back later as if it had just been read. */
 #ifndef COMMON_FRAMER_H
 #define COMMON_FRAMER_H
 
@@ -16,6 +20,8 @@ struct framer {
     size_t cap; /* bytes allocated for it */
     size_t max_line; /* most bytes before '\n', a '\r' included */
     bool discarding; /* inside an over-long line: drop bytes up to the next '\n' */
+    char *held; /* input put aside, unframed, or being framed again; else NULL */
+    size_t held_start, held_len; /* where the bytes still waiting are in it */
 };
 
 /* Bytes read from a socket and not yet framed. Writable: lines are
@@ -44,5 +50,17 @@ void framer_free(struct framer *f);
 /* Takes bytes from in, advancing it, up to the next frame. Blank lines (only
  * spaces, tabs and '\r') are skipped. Call until it returns FRAME_NONE. */
 struct frame framer_next(struct framer *f, struct chunk *in);
+
+/* Puts the rest of in aside, unframed; false if out of memory. While bytes
+ * from framer_take_held are being framed, in must be their rest: they stay
+ * where they are. Any other chunk is copied. */
+bool framer_hold(struct framer *f, const struct chunk *in);
+static inline bool framer_holds(const struct framer *f)
+{
+    return f->held_len > 0;
+}
+/* The bytes put aside, as the next chunk to frame. They stay the framer's:
+ * it frees them once they are used up (or held again, or framer_free). */
+struct chunk framer_take_held(struct framer *f);
 
 #endif

@@ -218,15 +218,17 @@ static bool close_conn(struct server *s, struct conn *c)
 }
 
 /* After a write: close if done or broken; otherwise watch for what we need.
- * A client whose unread replies pass --max-outbuf is not read until they drain. */
+ * A client whose unread replies pass --max-outbuf is not read until they
+ * drain; input put aside meanwhile is answered first, once there is room. */
 static bool after_send(struct server *s, struct conn *c, enum send_status st)
 {
     if (st == SEND_FAILED || (c->eof && st == SEND_DONE))
         return close_conn(s, c);
+    bool holding = framer_holds(&c->in);
     uint32_t want = 0;
-    if (!c->eof && outbuf_len(&c->out) <= s->opts->max_outbuf)
+    if (!c->eof && !holding && outbuf_len(&c->out) <= s->opts->max_outbuf)
         want |= EPOLLIN;
-    if (st == SEND_PENDING)
+    if (st == SEND_PENDING || holding) /* writable again: room to answer what was put aside */
         want |= EPOLLOUT;
     if (want != c->watching) {
         c->watching = want;
@@ -235,36 +237,45 @@ static bool after_send(struct server *s, struct conn *c, enum send_status st)
     return true;
 }
 
-/* One read, every complete line in it answered, the replies written at once. */
+/* One read (or the input put aside from an earlier one), its complete lines
+ * answered, the replies written at once. */
 static bool on_readable(struct server *s, struct conn *c)
 {
-    ssize_t n = recv(c->fd, s->read_buf, READ_CHUNK, 0);
-    if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-            return true;
-        return close_conn(s, c); /* reset by the peer, ... */
-    }
-    if (n == 0) {
-        c->eof = true; /* an unfinished last line is not a line: it gets no reply */
+    struct chunk bytes;
+    if (framer_holds(&c->in)) {
+        bytes = framer_take_held(&c->in);
     } else {
-        struct chunk bytes = {s->read_buf, (size_t)n};
-        if (!handle_input(s, c, &bytes)) {
-            outbuf_clear(&s->replies);
-            return close_conn(s, c);
+        ssize_t n = recv(c->fd, s->read_buf, READ_CHUNK, 0);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                return true;
+            return close_conn(s, c); /* reset by the peer, ... */
         }
+        c->eof = n == 0; /* an unfinished last line is not a line: it gets no reply */
+        bytes = (struct chunk){s->read_buf, (size_t)n};
+    }
+    if (!handle_input(s, c, &bytes)) {
+        outbuf_clear(&s->replies);
+        return close_conn(s, c);
     }
     return after_send(s, c, outbuf_send(&s->replies, &c->out, c->fd));
 }
 
 static bool on_writable(struct server *s, struct conn *c)
 {
-    return after_send(s, c, outbuf_flush(&c->out, c->fd));
+    if (!after_send(s, c, outbuf_flush(&c->out, c->fd)))
+        return false; /* closed */
+    if (framer_holds(&c->in) && outbuf_len(&c->out) <= s->opts->max_outbuf)
+        return on_readable(s, c);
+    return true;
 }
 
-/* Answers every complete line in bytes; false if the connection must close. */
+/* Answers the complete lines in bytes while the replies the client has not
+ * read stay within --max-outbuf (tiny lines can get much longer replies);
+ * past it, the rest is put aside. False if the connection must close. */
 static bool handle_input(struct server *s, struct conn *c, struct chunk *bytes)
 {
-    for (;;) {
+    while (outbuf_len(&s->replies) + outbuf_len(&c->out) <= s->opts->max_outbuf) {
         struct frame f = framer_next(&c->in, bytes);
         switch (f.kind) {
         case FRAME_NONE: return true;
@@ -273,6 +284,7 @@ static bool handle_input(struct server *s, struct conn *c, struct chunk *bytes)
         case FRAME_NO_MEMORY: return false;
         }
     }
+    return framer_hold(&c->in, bytes);
 }
 
 /*** requests ***/

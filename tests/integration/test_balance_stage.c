@@ -45,10 +45,22 @@ START_TEST(test_exact_balances_under_overload)
 }
 END_TEST
 
+/* At the smallest output cap every reply fills it: the rest of each read is
+ * put aside and taken up again, one line at a time, and nothing is lost. */
+START_TEST(test_tiny_output_cap)
+{
+    struct server srv;
+    server_start(&srv, SERVER, "--max-outbuf", "1", NULL);
+    scenario_tiny_output_cap(&srv, "x\n", HARNESS_INVALID_JSON);
+    server_stop(&srv);
+}
+END_TEST
+
 static Suite *stage_suite(void)
 {
     Suite *s = suite_create(SERVER);
     TCase *tc = harness_tcase("balances");
+    tcase_add_test(tc, test_tiny_output_cap);
     tcase_add_test(tc, test_balance_queries);
     tcase_add_test(tc, test_exact_balances);
     tcase_add_test(tc, test_exact_balances_under_overload);

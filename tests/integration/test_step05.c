@@ -180,10 +180,22 @@ START_TEST(test_event_loop_never_waits)
 }
 END_TEST
 
+/* At the smallest output cap every reply fills it: the rest of each read is
+ * put aside and taken up again, one line at a time, and nothing is lost. */
+START_TEST(test_tiny_output_cap)
+{
+    struct server srv;
+    server_start(&srv, SERVER, "--max-outbuf", "1", NULL);
+    scenario_tiny_output_cap(&srv, "x\n", HARNESS_INVALID_JSON);
+    server_stop(&srv);
+}
+END_TEST
+
 static Suite *step05_suite(void)
 {
     Suite *s = suite_create("step05_channel");
     TCase *tc = harness_tcase("channel");
+    tcase_add_test(tc, test_tiny_output_cap);
     tcase_add_test(tc, test_conversation);
     tcase_add_test(tc, test_overload_is_rejected);
     tcase_add_test(tc, test_big_queue_accepts_everything);

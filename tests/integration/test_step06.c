@@ -96,10 +96,22 @@ START_TEST(test_overload_is_rejected)
 }
 END_TEST
 
+/* At the smallest output cap every reply fills it: the rest of each read is
+ * put aside and taken up again, one line at a time, and nothing is lost. */
+START_TEST(test_tiny_output_cap)
+{
+    struct server srv;
+    server_start(&srv, SERVER, "--max-outbuf", "1", NULL);
+    scenario_tiny_output_cap(&srv, "x\n", HARNESS_INVALID_JSON);
+    server_stop(&srv);
+}
+END_TEST
+
 static Suite *step06_suite(void)
 {
     Suite *s = suite_create("step06_workers");
     TCase *tc = harness_tcase("workers");
+    tcase_add_test(tc, test_tiny_output_cap);
     tcase_add_test(tc, test_exact_balances_under_concurrency);
     tcase_add_test(tc, test_overload_is_rejected);
     suite_add_tcase(s, tc);

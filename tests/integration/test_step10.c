@@ -531,7 +531,9 @@ START_TEST(test_drain_timeout)
         snprintf(needle, sizeof needle, "%llu events not processed", t.accepted - m.processed);
         server_wait_log(&srv, needle, T);
     } else {
-        server_start(&srv, SERVER, "--max-outbuf", "1", "--drain-timeout-ms", "500", NULL);
+        /* The cap is far above one read's replies, so the server stops reading
+         * only with replies of its own that the socket refused: they stay. */
+        server_start(&srv, SERVER, "--max-outbuf", "1048576", "--drain-timeout-ms", "500", NULL);
         client_connect(&c, srv.port);
         flood_until_ignored(&c);
         server_signal(&srv, SIGTERM);
@@ -595,10 +597,34 @@ START_TEST(test_idle_clients)
 }
 END_TEST
 
+/* At the smallest output cap every reply fills it: the rest of each read is
+ * put aside and taken up again, one line at a time, and nothing is lost. */
+START_TEST(test_tiny_output_cap)
+{
+    struct server srv;
+    server_start(&srv, SERVER, "--max-outbuf", "1", NULL);
+    scenario_tiny_output_cap(&srv, "x\n", HARNESS_INVALID_JSON);
+    server_stop(&srv);
+}
+END_TEST
+
+/* Tiny invalid lines get replies 20 times their size: each client's unread
+ * replies stay near the output cap, not a whole read's worth. */
+START_TEST(test_clients_that_never_read_tiny_lines)
+{
+    struct server srv;
+    server_start(&srv, SERVER, NULL);
+    scenario_amplifying_slow_readers(&srv, 8, "x\n", HEALTH, HEALTH_OK, 4 * 1024);
+    server_stop(&srv);
+}
+END_TEST
+
 static Suite *step10_suite(void)
 {
     Suite *s = suite_create(SERVER);
     TCase *commands = harness_tcase("commands");
+    tcase_add_test(commands, test_tiny_output_cap);
+    tcase_add_test(commands, test_clients_that_never_read_tiny_lines);
     tcase_add_test(commands, test_health_and_balances);
     tcase_add_loop_test(commands, test_final_metrics_after_load, 0, 2);
     tcase_add_test(commands, test_metrics_under_load);

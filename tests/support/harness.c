@@ -521,10 +521,11 @@ long server_rss_kib(struct server *srv)
     return kib;
 }
 
-#if defined(__SANITIZE_ADDRESS__)
+/* Sanitizers keep freed memory in quarantine and shadow what is used. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define RSS_IS_MEANINGFUL false
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define RSS_IS_MEANINGFUL false
 #endif
 #endif
@@ -539,7 +540,7 @@ long server_check_rss_growth(struct server *srv, long before_kib, long max_kib)
         require(growth < max_kib, "%s: RSS grew by %ld KiB, the bound is %ld KiB", srv->name,
                 growth, max_kib);
     else
-        fprintf(stderr, "harness: %s RSS grew by %ld KiB (not checked under AddressSanitizer)\n",
+        fprintf(stderr, "harness: %s RSS grew by %ld KiB (not checked under a sanitizer)\n",
                 srv->name, growth);
     return growth;
 }
@@ -813,6 +814,21 @@ void client_flood_finish(struct client *c, const char *line, size_t sent, const 
 #define SLOW_READER_BLOCKED_MS 1000 /* no room this long: the server stopped reading */
 #define SLOW_READER_DRAIN_MS   30000 /* to read back everything sent */
 
+/* Floods line from c until a whole SLOW_READER_BLOCKED_MS passes without a
+ * byte going through: a busy server only pauses its reading, a capped one
+ * stops. Returns the bytes sent. */
+static size_t flood_until_blocked(struct server *srv, struct client *c, const char *line)
+{
+    size_t sent = 0, before;
+    do {
+        before = sent;
+        int wait_ms = sent == 0 ? SLOW_READER_PAUSE_MS : SLOW_READER_BLOCKED_MS;
+        bool blocked = client_flood(c, line, &sent, SLOW_READER_MAX_BYTES, wait_ms);
+        require(blocked, "%s read all %zu bytes from a client that never reads", srv->name, sent);
+    } while (sent > before);
+    return sent;
+}
+
 size_t scenario_slow_reader(struct server *srv, const char *line, const char *reply,
                             const char *probe, const char *probe_reply, long max_rss_growth_kib)
 {
@@ -822,15 +838,7 @@ size_t scenario_slow_reader(struct server *srv, const char *line, const char *re
     client_expect_reply(&other, probe, probe_reply);
     long rss_before = server_rss_kib(srv);
 
-    /* Flood until a whole SLOW_READER_BLOCKED_MS passes without a byte going
-     * through: a busy server only pauses its reading, a capped one stops. */
-    size_t sent = 0, before;
-    do {
-        before = sent;
-        int wait_ms = sent == 0 ? SLOW_READER_PAUSE_MS : SLOW_READER_BLOCKED_MS;
-        bool blocked = client_flood(&flooder, line, &sent, SLOW_READER_MAX_BYTES, wait_ms);
-        require(blocked, "%s read all %zu bytes from a client that never reads", srv->name, sent);
-    } while (sent > before);
+    size_t sent = flood_until_blocked(srv, &flooder, line);
 
     /* Others are served while the flooder is stuck, and memory stays bounded. */
     client_expect_reply(&other, probe, probe_reply);
@@ -847,6 +855,56 @@ size_t scenario_slow_reader(struct server *srv, const char *line, const char *re
     client_expect_reply(&other, probe, probe_reply);
     client_close(&other);
     return sent;
+}
+
+#define TINY_CAP_LINES      5000
+#define TINY_CAP_SILENCE_MS 200 /* and then no extra reply */
+
+void scenario_tiny_output_cap(struct server *srv, const char *line, const char *reply)
+{
+    static struct client c;
+    size_t line_len = strlen(line);
+    char *lines = malloc(TINY_CAP_LINES * line_len);
+    require(lines != NULL, "out of memory");
+    for (size_t i = 0; i < TINY_CAP_LINES; i++)
+        memcpy(lines + i * line_len, line, line_len);
+    client_connect(&c, srv->port);
+    client_send_all(&c, lines, TINY_CAP_LINES * line_len);
+    free(lines);
+    for (int i = 0; i < TINY_CAP_LINES; i++)
+        client_expect_line(&c, reply, HARNESS_REPLY_TIMEOUT_MS);
+    client_expect_silence(&c, TINY_CAP_SILENCE_MS);
+    client_close(&c);
+}
+
+#define AMPLIFYING_MAX_CLIENTS 16
+
+void scenario_amplifying_slow_readers(struct server *srv, int clients, const char *line,
+                                      const char *probe, const char *probe_reply,
+                                      long max_rss_growth_kib)
+{
+    static struct client other, flooders[AMPLIFYING_MAX_CLIENTS];
+    require(clients > 0 && clients <= AMPLIFYING_MAX_CLIENTS, "1 to %d flooders",
+            AMPLIFYING_MAX_CLIENTS);
+    client_connect(&other, srv->port);
+    client_expect_reply(&other, probe, probe_reply);
+    long rss_before = server_rss_kib(srv);
+
+    size_t sent = 0;
+    for (int i = 0; i < clients; i++) {
+        client_connect(&flooders[i], srv->port);
+        sent += flood_until_blocked(srv, &flooders[i], line);
+    }
+    client_expect_reply(&other, probe, probe_reply);
+    long growth = server_check_rss_growth(srv, rss_before, max_rss_growth_kib);
+    fprintf(stderr,
+            "harness: %s: %d clients that never read sent %zu bytes before their writes "
+            "blocked; server RSS grew by %ld KiB\n",
+            srv->name, clients, sent, growth);
+    for (int i = 0; i < clients; i++)
+        client_close(&flooders[i]);
+    client_expect_reply(&other, probe, probe_reply);
+    client_close(&other);
 }
 
 void scenario_unterminated_last_line(struct server *srv)

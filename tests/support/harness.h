@@ -79,7 +79,8 @@ long server_rss_kib(struct server *srv);
 /* Fails the test if the server's RSS grew by max_kib or more since
  * before_kib (a server_rss_kib() reading); returns the growth. Under
  * AddressSanitizer RSS includes its quarantine of freed memory (up to
- * 256 MiB by default), so there the growth is only reported. */
+ * 256 MiB by default), under ThreadSanitizer its shadow memory, so there
+ * the growth is only reported. */
 long server_check_rss_growth(struct server *srv, long before_kib, long max_kib);
 
 /* Writes the server's stderr log to our stderr (at most its last 64 KiB). */
@@ -159,6 +160,21 @@ void client_flood_finish(struct client *c, const char *line, size_t sent, const 
 size_t scenario_slow_reader(struct server *srv, const char *line, const char *reply,
                             const char *probe, const char *probe_reply, long max_rss_growth_kib);
 
+/* With the server started with --max-outbuf 1, so that it puts the rest of
+ * a read aside after every reply: copies of line (ending in '\n') sent at
+ * once are all answered with reply, in order, and nothing more. */
+void scenario_tiny_output_cap(struct server *srv, const char *line, const char *reply);
+#define HARNESS_INVALID_JSON "{\"status\":\"error\",\"reason\":\"invalid_json\"}"
+
+/* Clients that write lines with much longer replies (tiny invalid lines)
+ * and never read: the server stops answering each at --max-outbuf instead
+ * of answering whole reads. Floods from `clients` connections until every
+ * one is blocked, checks that the server's RSS grew by less than
+ * max_rss_growth_kib and that another client is still served. */
+void scenario_amplifying_slow_readers(struct server *srv, int clients, const char *line,
+                                      const char *probe, const char *probe_reply,
+                                      long max_rss_growth_kib);
+
 /* For the echo stages: on one connection, "complete\nunterminated" then a
  * half-close get "complete" back and then a clean close, no more. */
 void scenario_unterminated_last_line(struct server *srv);
@@ -170,30 +186,33 @@ void harness_set_site(const char *file, int line);
 #define HARNESS_AT(call) (harness_set_site(__FILE__, __LINE__), call)
 
 #ifndef HARNESS_IMPLEMENTATION
-#define server_start(...)            HARNESS_AT(server_start(__VA_ARGS__))
-#define server_startv(...)           HARNESS_AT(server_startv(__VA_ARGS__))
-#define server_assert_alive(...)     HARNESS_AT(server_assert_alive(__VA_ARGS__))
-#define server_stop(...)             HARNESS_AT(server_stop(__VA_ARGS__))
-#define server_cleanup(...)          HARNESS_AT(server_cleanup(__VA_ARGS__))
-#define server_signal(...)           HARNESS_AT(server_signal(__VA_ARGS__))
-#define server_read_stdout_line(...) HARNESS_AT(server_read_stdout_line(__VA_ARGS__))
-#define server_rss_kib(...)          HARNESS_AT(server_rss_kib(__VA_ARGS__))
-#define server_wait_log(...)         HARNESS_AT(server_wait_log(__VA_ARGS__))
-#define server_cpu_ms(...)           HARNESS_AT(server_cpu_ms(__VA_ARGS__))
-#define server_check_rss_growth(...) HARNESS_AT(server_check_rss_growth(__VA_ARGS__))
-#define client_connect(...)          HARNESS_AT(client_connect(__VA_ARGS__))
-#define client_set_nonblocking(...)  HARNESS_AT(client_set_nonblocking(__VA_ARGS__))
-#define client_shutdown_write(...)   HARNESS_AT(client_shutdown_write(__VA_ARGS__))
-#define client_send_all(...)         HARNESS_AT(client_send_all(__VA_ARGS__))
-#define client_send_str(...)         HARNESS_AT(client_send_str(__VA_ARGS__))
-#define client_read_line(...)        HARNESS_AT(client_read_line(__VA_ARGS__))
-#define client_expect_line(...)      HARNESS_AT(client_expect_line(__VA_ARGS__))
-#define client_expect_reply(...)     HARNESS_AT(client_expect_reply(__VA_ARGS__))
-#define client_expect_silence(...)   HARNESS_AT(client_expect_silence(__VA_ARGS__))
-#define client_expect_eof(...)       HARNESS_AT(client_expect_eof(__VA_ARGS__))
-#define client_flood(...)            HARNESS_AT(client_flood(__VA_ARGS__))
-#define client_flood_finish(...)     HARNESS_AT(client_flood_finish(__VA_ARGS__))
-#define scenario_slow_reader(...)    HARNESS_AT(scenario_slow_reader(__VA_ARGS__))
+#define server_start(...)             HARNESS_AT(server_start(__VA_ARGS__))
+#define server_startv(...)            HARNESS_AT(server_startv(__VA_ARGS__))
+#define server_assert_alive(...)      HARNESS_AT(server_assert_alive(__VA_ARGS__))
+#define server_stop(...)              HARNESS_AT(server_stop(__VA_ARGS__))
+#define server_cleanup(...)           HARNESS_AT(server_cleanup(__VA_ARGS__))
+#define server_signal(...)            HARNESS_AT(server_signal(__VA_ARGS__))
+#define server_read_stdout_line(...)  HARNESS_AT(server_read_stdout_line(__VA_ARGS__))
+#define server_rss_kib(...)           HARNESS_AT(server_rss_kib(__VA_ARGS__))
+#define server_wait_log(...)          HARNESS_AT(server_wait_log(__VA_ARGS__))
+#define server_cpu_ms(...)            HARNESS_AT(server_cpu_ms(__VA_ARGS__))
+#define server_check_rss_growth(...)  HARNESS_AT(server_check_rss_growth(__VA_ARGS__))
+#define client_connect(...)           HARNESS_AT(client_connect(__VA_ARGS__))
+#define client_set_nonblocking(...)   HARNESS_AT(client_set_nonblocking(__VA_ARGS__))
+#define client_shutdown_write(...)    HARNESS_AT(client_shutdown_write(__VA_ARGS__))
+#define client_send_all(...)          HARNESS_AT(client_send_all(__VA_ARGS__))
+#define client_send_str(...)          HARNESS_AT(client_send_str(__VA_ARGS__))
+#define client_read_line(...)         HARNESS_AT(client_read_line(__VA_ARGS__))
+#define client_expect_line(...)       HARNESS_AT(client_expect_line(__VA_ARGS__))
+#define client_expect_reply(...)      HARNESS_AT(client_expect_reply(__VA_ARGS__))
+#define client_expect_silence(...)    HARNESS_AT(client_expect_silence(__VA_ARGS__))
+#define client_expect_eof(...)        HARNESS_AT(client_expect_eof(__VA_ARGS__))
+#define client_flood(...)             HARNESS_AT(client_flood(__VA_ARGS__))
+#define client_flood_finish(...)      HARNESS_AT(client_flood_finish(__VA_ARGS__))
+#define scenario_slow_reader(...)     HARNESS_AT(scenario_slow_reader(__VA_ARGS__))
+#define scenario_tiny_output_cap(...) HARNESS_AT(scenario_tiny_output_cap(__VA_ARGS__))
+#define scenario_amplifying_slow_readers(...)                                                      \
+    HARNESS_AT(scenario_amplifying_slow_readers(__VA_ARGS__))
 #define scenario_unterminated_last_line(...)                                                       \
     HARNESS_AT(scenario_unterminated_last_line(__VA_ARGS__))
 #endif
