@@ -45,9 +45,10 @@ static const struct stage_info stage = {
 
 /*** state ***/
 
-#define READ_CHUNK      (64 * 1024) /* one read per client per wake-up: fair to the others */
-#define MAX_EVENTS      256
-#define ACCEPT_PAUSE_MS 100 /* out of file descriptors: stop accepting this long */
+#define READ_CHUNK         (64 * 1024) /* one read per client per wake-up: fair to the others */
+#define MAX_EVENTS         256
+#define ACCEPT_PAUSE_MS    100 /* out of file descriptors: stop accepting this long */
+#define ACCEPTS_PER_WAKEUP 64
 
 struct conn {
     int fd;
@@ -179,12 +180,14 @@ static void watch(struct server *s, int op, int fd, uint32_t events, void *ptr)
 
 /*** connections ***/
 
-/* Accepts every waiting client. Over --max-conns a client is told why and
- * closed; out of file descriptors, accepting pauses (the listener would
- * otherwise wake us again at once, for ever). */
+/* Accepts waiting clients, at most ACCEPTS_PER_WAKEUP: the listener stays
+ * ready for the rest, and a storm of connections cannot starve the clients
+ * already here. Over --max-conns a client is told why and closed; out of
+ * file descriptors or memory, accepting pauses (the listener would otherwise
+ * wake us again at once, for ever). */
 static void accept_clients(struct server *s)
 {
-    for (;;) {
+    for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
         int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
@@ -200,15 +203,16 @@ static void accept_clients(struct server *s)
             continue;
         }
         struct conn *c = malloc(sizeof *c);
-        if (!c) {
-            close(fd);
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+        if (!c || epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
             pause_accepting(s);
+            free(c);
+            close(fd);
             return;
         }
         *c = (struct conn){.fd = fd, .watching = EPOLLIN};
         framer_init(&c->in, s->opts->max_line);
         tune_client_socket(fd);
-        watch(s, EPOLL_CTL_ADD, fd, c->watching, c);
         s->conns++;
     }
 }
