@@ -4,8 +4,10 @@
  * Input: byte 0 chooses max_line and seeds the chunking; the other bytes are the stream a client
  * sends. The stream goes through the framer up to three times: in chunks of pseudo-random sizes,
  * in one chunk, and (if it is short) one byte at a time. Each chunk is copied into a buffer of
- * exactly its size, so that AddressSanitizer sees any access outside it. Whatever the chunking,
- * the frames must be those of a trivial reference splitter run on the whole stream. In the first
+ * exactly its size, so that AddressSanitizer sees any access outside it. In the random pass, after
+ * some frames the rest of the chunk is put aside in the framer and taken back, as a server does
+ * for a client past its output cap. Whatever the chunking, the frames must be those of a
+ * trivial reference splitter run on the whole stream. In the first
  * pass every line is parsed and answered (or, for one input in eight, echoed), and every answer is
  * checked: one line, compact JSON, keys in protocol order, the user written back unchanged; the
  * answers are taken out of their output buffer in pieces, as a slow client would read them.
@@ -584,6 +586,7 @@ struct pass {
     size_t next; /* the reference frame expected next */
     struct framer framer;
     struct replies *replies; /* NULL: the frames are only compared */
+    uint64_t *rng; /* not NULL: after some frames the rest of the chunk is held and taken back */
 };
 
 static bool inside(const char *p, size_t n, const char *base, size_t size)
@@ -631,6 +634,31 @@ static void take_frame(struct pass *p, const struct frame *fr, const char *buf, 
         answer_line(p->replies, fr->line, fr->len);
 }
 
+/* As a server does when a client's replies pass their cap: puts the rest of
+ * the chunk aside and takes it back. The first time the bytes are copied into
+ * the framer, which becomes the chunk's memory (base, size); after that they
+ * stay where they are. */
+static void hold_and_take_back(struct pass *p, struct chunk *in, const char **base, size_t *size)
+{
+    const char *was = in->data;
+    bool copied = p->framer.held == NULL;
+    CHECK(framer_hold(&p->framer, in));
+    CHECK(framer_holds(&p->framer) == (in->len > 0));
+    if (in->len == 0) {
+        CHECK(p->framer.held == NULL);
+        return;
+    }
+    *in = framer_take_held(&p->framer);
+    CHECK(!framer_holds(&p->framer));
+    if (copied) {
+        CHECK(in->data != was);
+        *base = in->data;
+        *size = in->len;
+    } else {
+        CHECK(in->data == was);
+    }
+}
+
 /* One read of n bytes: frames until the chunk is used up. */
 static void feed(struct pass *p, const char *bytes, size_t n)
 {
@@ -639,17 +667,22 @@ static void feed(struct pass *p, const char *bytes, size_t n)
     if (n > 0)
         memcpy(buf, bytes, n);
     struct chunk in = {.data = buf, .len = n};
+    const char *base = buf; /* where the chunk's bytes are */
+    size_t size = n;
     for (;;) {
         struct frame fr = framer_next(&p->framer, &in);
-        check_framer(p, buf, n, &in);
+        check_framer(p, base, size, &in);
         CHECK(fr.kind != FRAME_NO_MEMORY);
         if (fr.kind == FRAME_NONE) {
             CHECK(in.len == 0);
+            CHECK(p->framer.held == NULL); /* held bytes are freed once framed */
             if (p->framer.len == 0) /* an idle connection holds no input memory */
                 CHECK(p->framer.partial == NULL);
             break;
         }
-        take_frame(p, &fr, buf, n);
+        take_frame(p, &fr, base, size);
+        if (p->rng && next_random(p->rng) % 4 == 0)
+            hold_and_take_back(p, &in, &base, &size);
     }
     free(buf); /* the framer must keep nothing that points into it */
 }
@@ -675,7 +708,7 @@ static size_t random_chunk(uint64_t *rng, size_t max_line)
 static void run_pass(const struct reference *ref, size_t max_line, enum chunking chunking,
                      uint64_t *rng, struct replies *replies)
 {
-    struct pass p = {.ref = ref, .replies = replies};
+    struct pass p = {.ref = ref, .replies = replies, .rng = chunking == CHUNKS_RANDOM ? rng : NULL};
     framer_init(&p.framer, max_line);
     const char *s = ref->stream;
     size_t n = ref->stream_len, off = 0;
