@@ -8,7 +8,7 @@ build/bin/:
 
 1. raises RLIMIT_NOFILE to its hard limit (inherited by every server and load
    generator started here) and records the machine: CPU model, cores, kernel;
-2. runs eight scenarios (issue 3's seven, the sweeps counted apart), each
+2. runs nine scenarios, each
    bounded in time, and measures how much CPU other processes took meanwhile
    (a busy machine is named in the report). Every server listens on
    127.0.0.1 with `--port 0` (its `stepNN listening on HOST:PORT` line gives the
@@ -34,6 +34,9 @@ build/bin/:
                 idle).
    drain        (10) SIGTERM in the middle of a pipelined load: the final metrics
                 line's `processed` against the `accepted` replies loadgen got.
+   latency      (03, 10) 100 connections: capacity with one request in flight
+                each (closed loop), then an open loop at half of it: p50, p99
+                (TARGETS.md: p99 < 1 ms) and loadgen's own send lag.
 
 3. writes results/compare.md (tables, one verdict per scenario computed from the
    numbers), results/compare.json (every raw loadgen JSON and the derived
@@ -92,19 +95,19 @@ FULL = SimpleNamespace(
     name="full", baseline_s=3.0, baseline_warmup_s=0.5, baseline_rounds=3,
     two_clients_wait_s=2.0, slow_s=3.0, overload_s=3.0, sweep_s=2.0,
     sweep_warmup_s=0.5, work_sweep_repeats=3, workers=[1, 2, 4, 8], read_shares=[0, 50, 90],
-    many_conns=10000, many_conns_s=3.0, drain_s=3.0, drain_signal_s=1.0)
+    many_conns=10000, many_conns_s=3.0, drain_s=3.0, drain_signal_s=1.0, latency_s=5.0)
 QUICK = SimpleNamespace(
     name="quick", baseline_s=1.0, baseline_warmup_s=0.2, baseline_rounds=1,
     two_clients_wait_s=0.5, slow_s=1.0, overload_s=1.0, sweep_s=0.5,
     sweep_warmup_s=0.2, work_sweep_repeats=1, workers=[1, 4], read_shares=[0, 90],
-    many_conns=2000, many_conns_s=1.0, drain_s=1.5, drain_signal_s=0.5)
+    many_conns=2000, many_conns_s=1.0, drain_s=1.5, drain_signal_s=0.5, latency_s=1.0)
 
 SCENARIOS = ["baseline", "two-clients", "slow-work", "overload", "workers",
-             "read-share", "connections", "drain"]
+             "read-share", "connections", "drain", "latency"]
 SCENARIO_STAGES = {
     "baseline": tuple(STAGES), "two-clients": (1, 2, 3), "slow-work": (4, 5, 6),
     "overload": (4, 5, 6), "workers": (6, 7, 8, 9), "read-share": (7, 8, 9),
-    "connections": (3, 10), "drain": (10,),
+    "connections": (3, 10), "drain": (10,), "latency": (3, 10),
 }
 
 LIVE = []          # every Popen started here that may still run
@@ -915,6 +918,42 @@ def verdict_drain(result):
             + ("every accepted event was processed." if ok else f"NOT CLEAN ({lost} accepted events lost)."))
 
 
+LATENCY_CONNS = 100
+LATENCY_P99_TARGET_US = 1000  # TARGETS.md: open loop at half of capacity, 100 conns
+
+
+def scenario_latency(res):
+    """Capacity with 100 connections x 1 in flight (closed loop), then an open loop at
+    half of it, pipeline 16 so that a late reply does not hold back the schedule."""
+    cfg = res.cfg
+    rows = {}
+    for stage in SCENARIO_STAGES["latency"]:
+        with res.server(stage, [], "latency") as server:
+            closed = res.measure("latency", stage, "capacity, 100 x 1",
+                                 loadgen_args(server.port, conns=LATENCY_CONNS, pipeline=1,
+                                              duration=cfg.sweep_s, warmup=cfg.sweep_warmup_s))
+            rate = max(1, int(closed["throughput_rps"] / 2))
+            half = res.measure("latency", stage, "open loop at half",
+                               loadgen_args(server.port, conns=LATENCY_CONNS, pipeline=16,
+                                            rate=rate, duration=cfg.latency_s,
+                                            warmup=cfg.sweep_warmup_s))
+        rows[stage] = {"capacity_rps": closed["throughput_rps"], "rate_rps": rate,
+                       "replies_rps": half["throughput_rps"], "p50_us": half["p50_us"],
+                       "p99_us": half["p99_us"], "p999_us": half["p999_us"],
+                       "send_lag_p99_us": half["send_lag_p99_us"]}
+    return {"stages": rows}
+
+
+def verdict_latency(result):
+    parts = []
+    for s, r in result["stages"].items():
+        met = "met" if r["p99_us"] < LATENCY_P99_TARGET_US else "NOT met"
+        parts.append(f"step{stage_tag(s)} p99 {fmt_us(r['p99_us'])} at {fmt_rate(r['rate_rps'])} "
+                     f"({met}; loadgen's own send lag p99 {fmt_us(r['send_lag_p99_us'])})")
+    return ("open loop at half of the capacity of 100 connections × 1 in flight, target p99 < "
+            f"{fmt_us(LATENCY_P99_TARGET_US)}: " + "; ".join(parts) + ".")
+
+
 SCENARIO_FUNCS = {
     "baseline": (scenario_baseline, verdict_baseline),
     "two-clients": (scenario_two_clients, verdict_two_clients),
@@ -924,6 +963,7 @@ SCENARIO_FUNCS = {
     "read-share": (scenario_read_share, verdict_read_share),
     "connections": (scenario_connections, verdict_connections),
     "drain": (scenario_drain, verdict_drain),
+    "latency": (scenario_latency, verdict_latency),
 }
 
 SCENARIO_BLURB = {
@@ -935,6 +975,7 @@ SCENARIO_BLURB = {
     "read-share": "balance-query share sweep, --workers 2: 07-09",
     "connections": "many connections at a low rate, RSS per connection: 03, 10",
     "drain": "SIGTERM under load: 10",
+    "latency": "100 conns, open loop at half the capacity of one request in flight each: 03, 10",
 }
 
 
@@ -1053,7 +1094,7 @@ def summary_table(res):
               "slow-work: light p99 (alone → next to heavy)", "overload: server_busy, p99",
               f"workers {res.cfg.workers[0]}→{res.cfg.workers[-1]}: accepted/s (work 50 µs / none)",
               f"read-share {res.cfg.read_shares[0]}→{res.cfg.read_shares[-1]} %: useful/s",
-              "connections: served, p99, B/conn", "drain"]
+              "connections: served, p99, B/conn", "drain", "latency: open loop at half capacity"]
     lines = [row_md(header), row_md(["---"] * len(header))]
     for stage in STAGES:
         lines.append(row_md([f"{stage_tag(stage)} {STAGES[stage].split('_', 1)[1]}"] + [
@@ -1138,10 +1179,17 @@ def cell_drain(result, stage):
             f"exit {result['exit_status']}")
 
 
+def cell_latency(result, stage):
+    r = result["stages"].get(stage)
+    if r is None:
+        return "—"
+    return f"p99 {fmt_us(r['p99_us'])} at {fmt_rate(r['rate_rps'])}"
+
+
 CELL_FORMATTERS = {
     "baseline": cell_baseline, "two-clients": cell_two_clients, "slow-work": cell_slow_work,
     "overload": cell_overload, "workers": cell_workers, "read-share": cell_read_share,
-    "connections": cell_connections, "drain": cell_drain,
+    "connections": cell_connections, "drain": cell_drain, "latency": cell_latency,
 }
 
 
@@ -1303,10 +1351,25 @@ def detail_drain(result):
         "after its last read (never read, so never accepted)."])
 
 
+def detail_latency(result):
+    lines = [f"### latency ({LATENCY_CONNS} conns; capacity: closed loop, 1 in flight each; then "
+             "open loop at half of it)", "",
+             "| stage | capacity | rate asked | replies/s | p50 | p99 | p99.9 | loadgen's send lag p99 |",
+             "|---|---|---|---|---|---|---|---|"]
+    for s, r in result["stages"].items():
+        lines.append(row_md([stage_tag(s), fmt_rate(r["capacity_rps"]), fmt_rate(r["rate_rps"]),
+                             fmt_rate(r["replies_rps"]), fmt_us(r["p50_us"]), fmt_us(r["p99_us"]),
+                             fmt_us(r["p999_us"]), fmt_us(r["send_lag_p99_us"])]))
+    lines += ["", f"Target (TARGETS.md): p99 < {fmt_us(LATENCY_P99_TARGET_US)}. Latency counts "
+              "from each request's intended send time, so loadgen's own lateness (send lag) is "
+              "part of it: on 2 shared cores the tool and the server compete for the CPU."]
+    return "\n".join(lines)
+
+
 DETAIL_WRITERS = {
     "baseline": detail_baseline, "two-clients": detail_two_clients, "slow-work": detail_slow_work,
     "overload": detail_overload, "workers": detail_workers, "read-share": detail_read_share,
-    "connections": detail_connections, "drain": detail_drain,
+    "connections": detail_connections, "drain": detail_drain, "latency": detail_latency,
 }
 
 
