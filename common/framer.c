@@ -1,5 +1,6 @@
 #include "framer.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@ void framer_init(struct framer *f, size_t max_line)
 }
 
 static void drop_held(struct framer *f);
+static void release_idle_memory(struct framer *f);
 
 void framer_free(struct framer *f)
 {
@@ -111,14 +113,7 @@ struct frame framer_next(struct framer *f, struct chunk *in)
         if (!is_blank(line, len))
             return (struct frame){.kind = FRAME_LINE, .line = line, .len = len};
     }
-    /* An idle connection holds no input memory. */
-    if (f->held && f->held_len == 0) /* held bytes, all framed now */
-        drop_held(f);
-    if (f->len == 0 && f->partial) {
-        free(f->partial);
-        f->partial = NULL;
-        f->cap = 0;
-    }
+    release_idle_memory(f);
     return (struct frame){.kind = FRAME_NONE};
 }
 
@@ -126,33 +121,53 @@ static void drop_held(struct framer *f)
 {
     free(f->held);
     f->held = NULL;
-    f->held_start = f->held_len = 0;
+    f->held_size = f->held_start = f->held_len = 0;
+}
+
+/* An idle connection holds no input memory: no buffer for a line that is not
+ * begun, none for held bytes that are all framed. */
+static void release_idle_memory(struct framer *f)
+{
+    if (f->held && f->held_len == 0)
+        drop_held(f);
+    if (f->len == 0 && f->partial) {
+        free(f->partial);
+        f->partial = NULL;
+        f->cap = 0;
+    }
+}
+
+/* Whether in is the end of the held bytes being framed (compared as
+ * integers: in may point anywhere). */
+static bool is_rest_of_held(const struct framer *f, const struct chunk *in)
+{
+    uintptr_t at = (uintptr_t)in->data, start = (uintptr_t)f->held;
+    return f->held && f->held_len == 0 && at >= start && at + in->len == start + f->held_size;
 }
 
 bool framer_hold(struct framer *f, const struct chunk *in)
 {
-    if (f->held) { /* its bytes are being framed, and in is their rest: no copy */
-        if (in->len == 0) {
-            drop_held(f);
-        } else {
-            f->held_start = (size_t)(in->data - f->held);
-            f->held_len = in->len;
-        }
-        return true;
+    if (is_rest_of_held(f, in)) { /* no copy: they stay where they are */
+        f->held_start = f->held_size - in->len;
+        f->held_len = in->len;
+    } else if (in->len > 0) {
+        if (f->held)
+            return false; /* other bytes are held already */
+        f->held = malloc(in->len);
+        if (!f->held)
+            return false;
+        memcpy(f->held, in->data, in->len);
+        f->held_size = f->held_len = in->len;
+        f->held_start = 0;
     }
-    if (in->len == 0)
-        return true;
-    f->held = malloc(in->len);
-    if (!f->held)
-        return false;
-    memcpy(f->held, in->data, in->len);
-    f->held_start = 0;
-    f->held_len = in->len;
+    release_idle_memory(f); /* all of the held bytes framed, or no line begun */
     return true;
 }
 
 struct chunk framer_take_held(struct framer *f)
 {
+    if (f->held_len == 0)
+        return (struct chunk){NULL, 0};
     struct chunk out = {f->held + f->held_start, f->held_len};
     f->held_len = 0; /* being framed: freed when used up */
     return out;

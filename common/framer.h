@@ -21,7 +21,8 @@ struct framer {
     size_t max_line; /* most bytes before '\n', a '\r' included */
     bool discarding; /* inside an over-long line: drop bytes up to the next '\n' */
     char *held; /* input put aside, unframed, or being framed again; else NULL */
-    size_t held_start, held_len; /* where the bytes still waiting are in it */
+    size_t held_size; /* its bytes */
+    size_t held_start, held_len; /* the ones waiting to be framed: none while being framed */
 };
 
 /* Bytes read from a socket and not yet framed. Writable: lines are
@@ -51,16 +52,17 @@ void framer_free(struct framer *f);
  * spaces, tabs and '\r') are skipped. Call until it returns FRAME_NONE. */
 struct frame framer_next(struct framer *f, struct chunk *in);
 
-/* Puts the rest of in aside, unframed; false if out of memory. While bytes
- * from framer_take_held are being framed, in must be their rest: they stay
- * where they are. Any other chunk is copied. */
+/* Puts the rest of in aside, unframed. The rest of bytes taken back with
+ * framer_take_held stays where it is; any other chunk is copied. False if
+ * out of memory, or if other bytes are held already (one chunk at most). */
 bool framer_hold(struct framer *f, const struct chunk *in);
 static inline bool framer_holds(const struct framer *f)
 {
     return f->held_len > 0;
 }
-/* The bytes put aside, as the next chunk to frame. They stay the framer's:
- * it frees them once they are used up (or held again, or framer_free). */
+/* The bytes put aside, as the next chunk to frame (empty if there are none).
+ * They stay the framer's: it frees them once they are framed (FRAME_NONE),
+ * or at framer_free. */
 struct chunk framer_take_held(struct framer *f);
 
 #endif

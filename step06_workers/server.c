@@ -232,7 +232,7 @@ static bool after_send(struct server *s, struct conn *c, enum send_status st)
     uint32_t want = 0;
     if (!c->eof && !holding && outbuf_len(&c->out) <= s->opts->max_outbuf)
         want |= EPOLLIN;
-    if (st == SEND_PENDING || holding) /* writable again: room to answer what was put aside */
+    if (st == SEND_PENDING || holding) /* held input: answered once the socket has room */
         want |= EPOLLOUT;
     if (want != c->watching) {
         c->watching = want;
@@ -275,8 +275,8 @@ static bool on_writable(struct server *s, struct conn *c)
 }
 
 /* Answers the complete lines in bytes while the replies the client has not
- * read stay within --max-outbuf (tiny lines can get much longer replies);
- * past it, the rest is put aside. False if the connection must close. */
+ * read stay within --max-outbuf; past it, the rest is put aside. False if
+ * the connection must close. */
 static bool handle_input(struct server *s, struct conn *c, struct chunk *bytes)
 {
     while (outbuf_len(&s->replies) + outbuf_len(&c->out) <= s->opts->max_outbuf) {

@@ -309,12 +309,12 @@ static bool after_send(struct server *s, struct conn *c, enum send_status st)
         /* Then we wait for the client's own EOF, so that closing sends no reset. */
         c->linger_until = monotonic_ms() + LINGER_MS;
     }
-    bool holding = !c->draining && framer_holds(&c->in); /* draining: it is dropped */
+    bool holding = framer_holds(&c->in);
     uint32_t want = 0;
     if (!c->eof && (c->linger_until ||
                     (!c->draining && !holding && outbuf_len(&c->out) <= s->opts->max_outbuf)))
         want |= EPOLLIN;
-    if (st == SEND_PENDING || holding) /* writable again: room to answer what was put aside */
+    if (st == SEND_PENDING || holding) /* held input: answered once the socket has room */
         want |= EPOLLOUT;
     if (want != c->watching) {
         c->watching = want;
@@ -328,7 +328,7 @@ static bool after_send(struct server *s, struct conn *c, enum send_status st)
 static bool on_readable(struct server *s, struct conn *c)
 {
     struct chunk bytes;
-    if (!c->draining && framer_holds(&c->in)) {
+    if (framer_holds(&c->in)) {
         bytes = framer_take_held(&c->in);
     } else {
         ssize_t n = recv(c->fd, s->read_buf, READ_CHUNK, 0);
@@ -352,15 +352,15 @@ static bool on_writable(struct server *s, struct conn *c)
 {
     if (!after_send(s, c, outbuf_flush(&c->out, c->fd)))
         return false; /* closed */
-    if (!c->draining && framer_holds(&c->in) && outbuf_len(&c->out) <= s->opts->max_outbuf)
+    if (framer_holds(&c->in) && outbuf_len(&c->out) <= s->opts->max_outbuf)
         return on_readable(s, c);
     return true;
 }
 
 /* Answers the complete lines in bytes while the replies the client has not
- * read stay within --max-outbuf (tiny lines can get much longer replies);
- * past it, the rest is put aside. The drain's last read is answered in full:
- * it is one chunk, once. False if the connection must close. */
+ * read stay within --max-outbuf; past it, the rest is put aside. The drain's
+ * last read (and the input put aside before it) is answered in full: that
+ * is bounded, and happens once. False if the connection must close. */
 static bool handle_input(struct server *s, struct conn *c, struct chunk *bytes)
 {
     while (s->draining || outbuf_len(&s->replies) + outbuf_len(&c->out) <= s->opts->max_outbuf) {
@@ -509,9 +509,9 @@ static void on_signal(struct server *s)
 }
 
 /* Stops accepting, and gives every connection one last, bounded,
- * non-blocking read (for a client past its output cap: the input put aside),
- * so that lines already delivered are answered too; after it a connection
- * reads nothing more, flushes its replies and half-closes. */
+ * non-blocking read, so that lines already delivered are answered too (and
+ * first, for a client past its output cap, the input put aside); after it a
+ * connection reads nothing more, flushes its replies and half-closes. */
 static void begin_shutdown(struct server *s, int signo)
 {
     log_info("%s: draining (a second signal exits at once)", strsignal(signo));
@@ -522,6 +522,8 @@ static void begin_shutdown(struct server *s, int signo)
     queue_close(&s->queue); /* nothing is queued from now on: the workers finish meanwhile */
     for (struct conn *c = s->conn_list, *next; c; c = next) {
         next = c->next;
+        if (framer_holds(&c->in) && !on_readable(s, c)) /* what was put aside, first */
+            continue; /* closed */
         if (!on_readable(s, c))
             continue; /* closed */
         c->draining = true;

@@ -277,7 +277,7 @@ START_TEST(test_clients_that_never_read_tiny_lines)
 {
     struct server srv;
     server_start(&srv, SERVER, NULL);
-    scenario_amplifying_slow_readers(&srv, 8, "x\n", "{\"type\":\"x\"}", UNKNOWN_TYPE, 4 * 1024);
+    scenario_amplifying_slow_readers(&srv);
     server_stop(&srv);
 }
 END_TEST

@@ -877,33 +877,44 @@ void scenario_tiny_output_cap(struct server *srv, const char *line, const char *
     client_close(&c);
 }
 
-#define AMPLIFYING_MAX_CLIENTS 16
+#define AMPLIFYING_LINE        "x\n"
+#define AMPLIFYING_PROBE       "{\"type\":\"x\"}"
+#define AMPLIFYING_PROBE_REPLY "{\"status\":\"error\",\"reason\":\"unknown_type\"}"
+#define AMPLIFYING_BLOCKED_MS  200 /* per client and round; a round with no progress ends it */
 
-void scenario_amplifying_slow_readers(struct server *srv, int clients, const char *line,
-                                      const char *probe, const char *probe_reply,
-                                      long max_rss_growth_kib)
+void scenario_amplifying_slow_readers(struct server *srv)
 {
-    static struct client other, flooders[AMPLIFYING_MAX_CLIENTS];
-    require(clients > 0 && clients <= AMPLIFYING_MAX_CLIENTS, "1 to %d flooders",
-            AMPLIFYING_MAX_CLIENTS);
+    static struct client other, flooders[AMPLIFYING_CLIENTS];
     client_connect(&other, srv->port);
-    client_expect_reply(&other, probe, probe_reply);
+    client_expect_reply(&other, AMPLIFYING_PROBE, AMPLIFYING_PROBE_REPLY);
     long rss_before = server_rss_kib(srv);
 
-    size_t sent = 0;
-    for (int i = 0; i < clients; i++) {
+    /* Round after round, each flooder sends until it is blocked for a moment,
+     * until a whole round gets no byte through. */
+    size_t sent[AMPLIFYING_CLIENTS] = {0}, total = 0;
+    for (int i = 0; i < AMPLIFYING_CLIENTS; i++)
         client_connect(&flooders[i], srv->port);
-        sent += flood_until_blocked(srv, &flooders[i], line);
+    for (bool progress = true; progress;) {
+        progress = false;
+        for (int i = 0; i < AMPLIFYING_CLIENTS; i++) {
+            size_t before = sent[i];
+            client_flood(&flooders[i], AMPLIFYING_LINE, &sent[i], SLOW_READER_MAX_BYTES,
+                         AMPLIFYING_BLOCKED_MS);
+            require(sent[i] < SLOW_READER_MAX_BYTES,
+                    "%s read all %zu bytes from a client that never reads", srv->name, sent[i]);
+            progress |= sent[i] > before;
+            total += sent[i] - before;
+        }
     }
-    client_expect_reply(&other, probe, probe_reply);
-    long growth = server_check_rss_growth(srv, rss_before, max_rss_growth_kib);
+    client_expect_reply(&other, AMPLIFYING_PROBE, AMPLIFYING_PROBE_REPLY);
+    long growth = server_check_rss_growth(srv, rss_before, AMPLIFYING_MAX_GROWTH_KIB);
     fprintf(stderr,
-            "harness: %s: %d clients that never read sent %zu bytes before their writes "
-            "blocked; server RSS grew by %ld KiB\n",
-            srv->name, clients, sent, growth);
-    for (int i = 0; i < clients; i++)
+            "harness: %s: %d clients that never read sent %zu bytes of tiny lines before "
+            "their writes blocked; server RSS grew by %ld KiB\n",
+            srv->name, AMPLIFYING_CLIENTS, total, growth);
+    for (int i = 0; i < AMPLIFYING_CLIENTS; i++)
         client_close(&flooders[i]);
-    client_expect_reply(&other, probe, probe_reply);
+    client_expect_reply(&other, AMPLIFYING_PROBE, AMPLIFYING_PROBE_REPLY);
     client_close(&other);
 }
 

@@ -166,14 +166,15 @@ size_t scenario_slow_reader(struct server *srv, const char *line, const char *re
 void scenario_tiny_output_cap(struct server *srv, const char *line, const char *reply);
 #define HARNESS_INVALID_JSON "{\"status\":\"error\",\"reason\":\"invalid_json\"}"
 
-/* Clients that write lines with much longer replies (tiny invalid lines)
- * and never read: the server stops answering each at --max-outbuf instead
- * of answering whole reads. Floods from `clients` connections until every
- * one is blocked, checks that the server's RSS grew by less than
- * max_rss_growth_kib and that another client is still served. */
-void scenario_amplifying_slow_readers(struct server *srv, int clients, const char *line,
-                                      const char *probe, const char *probe_reply,
-                                      long max_rss_growth_kib);
+/* For stages 03+: clients that send tiny invalid lines ("x", each answered
+ * with a 43-byte error) and never read. The server must stop answering each
+ * at --max-outbuf (default), not after a whole read's worth of replies
+ * (about 1.4 MB). Floods from AMPLIFYING_CLIENTS connections until none of
+ * them gets a byte through, checks that the server's RSS grew by less than
+ * AMPLIFYING_MAX_GROWTH_KIB and that another client is still served. */
+#define AMPLIFYING_CLIENTS        8
+#define AMPLIFYING_MAX_GROWTH_KIB (4 * 1024)
+void scenario_amplifying_slow_readers(struct server *srv);
 
 /* For the echo stages: on one connection, "complete\nunterminated" then a
  * half-close get "complete" back and then a clean close, no more. */

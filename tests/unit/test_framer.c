@@ -362,11 +362,68 @@ START_TEST(test_memory_bounded_while_unfinished)
 }
 END_TEST
 
+/* A line finished from the framer's own buffer, then nothing left to hold:
+ * the connection is idle, and keeps no input memory. */
+START_TEST(test_hold_of_nothing_frees_memory)
+{
+    struct framer f;
+    framer_init(&f, 4096);
+    char first[] = "abc", second[] = "def\n";
+    struct chunk in = {first, 3};
+    ck_assert_int_eq(framer_next(&f, &in).kind, FRAME_NONE);
+    ck_assert_ptr_nonnull(f.partial);
+    in = (struct chunk){second, 4};
+    struct frame fr = framer_next(&f, &in);
+    ck_assert_int_eq(fr.kind, FRAME_LINE);
+    ck_assert_str_eq(fr.line, "abcdef");
+    ck_assert(framer_hold(&f, &in)); /* the cap was passed on the read's last line */
+    ck_assert(!framer_holds(&f));
+    ck_assert_ptr_null(f.partial);
+    ck_assert_ptr_null(f.held);
+    framer_free(&f);
+}
+END_TEST
+
+/* One chunk is held at most; what is held survives until taken, and
+ * framer_free releases it (LeakSanitizer checks). */
+START_TEST(test_hold_rules)
+{
+    struct framer f;
+    framer_init(&f, 4096);
+    char a[] = "one\ntwo\n", b[] = "three\n";
+    struct chunk in = {a, sizeof a - 1};
+    ck_assert_int_eq(framer_next(&f, &in).kind, FRAME_LINE);
+    ck_assert(framer_hold(&f, &in));
+    ck_assert(framer_holds(&f));
+    memset(a, 'x', sizeof a - 1); /* the caller's buffer is reused: the held bytes are a copy */
+    struct chunk other = {b, sizeof b - 1};
+    ck_assert(!framer_hold(&f, &other)); /* a second chunk is refused */
+    struct chunk back = framer_take_held(&f);
+    ck_assert_uint_eq(back.len, 4);
+    struct frame fr = framer_next(&f, &back);
+    ck_assert_int_eq(fr.kind, FRAME_LINE);
+    ck_assert_str_eq(fr.line, "two");
+    ck_assert_int_eq(framer_next(&f, &back).kind, FRAME_NONE);
+    ck_assert_ptr_null(f.held); /* framed: freed */
+    back = framer_take_held(&f);
+    ck_assert_ptr_null(back.data);
+    ck_assert_uint_eq(back.len, 0);
+
+    in = (struct chunk){b, sizeof b - 1};
+    ck_assert(framer_hold(&f, &in));
+    framer_free(&f); /* while holding */
+    ck_assert_ptr_null(f.held);
+    ck_assert(!framer_holds(&f));
+}
+END_TEST
+
 static Suite *framer_suite(void)
 {
     Suite *s = suite_create("framer");
     TCase *tc = tcase_create("framer");
     tcase_add_test(tc, test_split_everywhere);
+    tcase_add_test(tc, test_hold_of_nothing_frees_memory);
+    tcase_add_test(tc, test_hold_rules);
     tcase_add_test(tc, test_split_everywhere_with_limit);
     tcase_add_loop_test(tc, test_line_cases, 0, (int)ARRAY_LEN(line_cases));
     tcase_add_test(tc, test_many_lines_one_chunk);
