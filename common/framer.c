@@ -121,14 +121,13 @@ static void drop_held(struct framer *f)
 {
     free(f->held);
     f->held = NULL;
-    f->held_size = f->held_start = f->held_len = 0;
 }
 
 /* An idle connection holds no input memory: no buffer for a line that is not
  * begun, none for held bytes that are all framed. */
 static void release_idle_memory(struct framer *f)
 {
-    if (f->held && f->held_len == 0)
+    if (f->held && f->held->taken)
         drop_held(f);
     if (f->len == 0 && f->partial) {
         free(f->partial);
@@ -141,24 +140,25 @@ static void release_idle_memory(struct framer *f)
  * integers: in may point anywhere). */
 static bool is_rest_of_held(const struct framer *f, const struct chunk *in)
 {
-    uintptr_t at = (uintptr_t)in->data, start = (uintptr_t)f->held;
-    return f->held && f->held_len == 0 && at >= start && at + in->len == start + f->held_size;
+    if (!f->held || !f->held->taken)
+        return false;
+    uintptr_t at = (uintptr_t)in->data, bytes = (uintptr_t)f->held->bytes;
+    return at >= bytes && at + in->len == bytes + f->held->size;
 }
 
 bool framer_hold(struct framer *f, const struct chunk *in)
 {
-    if (is_rest_of_held(f, in)) { /* no copy: they stay where they are */
-        f->held_start = f->held_size - in->len;
-        f->held_len = in->len;
+    if (is_rest_of_held(f, in) && in->len > 0) { /* no copy: they stay where they are */
+        f->held->start = f->held->size - in->len;
+        f->held->taken = false;
     } else if (in->len > 0) {
         if (f->held)
             return false; /* other bytes are held already */
-        f->held = malloc(in->len);
+        f->held = malloc(sizeof *f->held + in->len);
         if (!f->held)
             return false;
-        memcpy(f->held, in->data, in->len);
-        f->held_size = f->held_len = in->len;
-        f->held_start = 0;
+        *f->held = (struct held_input){.size = in->len};
+        memcpy(f->held->bytes, in->data, in->len);
     }
     release_idle_memory(f); /* all of the held bytes framed, or no line begun */
     return true;
@@ -166,9 +166,8 @@ bool framer_hold(struct framer *f, const struct chunk *in)
 
 struct chunk framer_take_held(struct framer *f)
 {
-    if (f->held_len == 0)
+    if (!framer_holds(f))
         return (struct chunk){NULL, 0};
-    struct chunk out = {f->held + f->held_start, f->held_len};
-    f->held_len = 0; /* being framed: freed when used up */
-    return out;
+    f->held->taken = true; /* being framed: freed when used up */
+    return (struct chunk){f->held->bytes + f->held->start, f->held->size - f->held->start};
 }

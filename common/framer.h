@@ -14,15 +14,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Input put aside, in one allocation with its bookkeeping: an idle
+ * connection's framer pays one pointer for it. */
+struct held_input {
+    size_t size; /* bytes */
+    size_t start; /* the first one not framed yet */
+    bool taken; /* handed back by framer_take_held, being framed */
+    char bytes[];
+};
+
 struct framer {
     char *partial; /* the unfinished line; NULL when there is none */
     size_t len; /* its bytes so far */
     size_t cap; /* bytes allocated for it */
     size_t max_line; /* most bytes before '\n', a '\r' included */
     bool discarding; /* inside an over-long line: drop bytes up to the next '\n' */
-    char *held; /* input put aside, unframed, or being framed again; else NULL */
-    size_t held_size; /* its bytes */
-    size_t held_start, held_len; /* the ones waiting to be framed: none while being framed */
+    struct held_input *held; /* NULL when nothing is put aside */
 };
 
 /* Bytes read from a socket and not yet framed. Writable: lines are
@@ -58,7 +65,7 @@ struct frame framer_next(struct framer *f, struct chunk *in);
 bool framer_hold(struct framer *f, const struct chunk *in);
 static inline bool framer_holds(const struct framer *f)
 {
-    return f->held_len > 0;
+    return f->held && !f->held->taken;
 }
 /* The bytes put aside, as the next chunk to frame (empty if there are none).
  * They stay the framer's: it frees them once they are framed (FRAME_NONE),
