@@ -296,22 +296,11 @@ START_TEST(test_out_of_file_descriptors)
 }
 END_TEST
 
-/* At the smallest output cap every reply fills it: the rest of each read is
- * put aside and taken up again, one line at a time, and nothing is lost. */
-START_TEST(test_tiny_output_cap)
-{
-    struct server srv;
-    server_start(&srv, SERVER, "--max-outbuf", "1", NULL);
-    scenario_tiny_output_cap(&srv, "echo me\n", "echo me");
-    server_stop(&srv);
-}
-END_TEST
-
 static Suite *step02_suite(void)
 {
     Suite *s = suite_create("step02_async");
     TCase *tc = harness_tcase("async");
-    tcase_add_test(tc, test_tiny_output_cap);
+    harness_add_output_cap_tests(tc, SERVER, HARNESS_ECHO);
     tcase_add_test(tc, test_echoes_lines);
     tcase_add_test(tc, test_many_concurrent_clients);
     tcase_add_test(tc, test_client_that_never_reads);

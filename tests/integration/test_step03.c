@@ -269,26 +269,11 @@ START_TEST(test_client_that_never_reads)
 }
 END_TEST
 
-/* Tiny invalid lines get replies 20 times their size: a server that answered
- * a whole 64 KiB read before checking its output cap would hold about 1.4 MB
- * for each such client (about 11 MB for eight); answering stops at the cap
- * instead, and the rest of the read waits. */
-START_TEST(test_clients_that_never_read_tiny_lines)
-{
-    struct server srv;
-    server_start(&srv, SERVER, NULL);
-    scenario_amplifying_slow_readers(&srv);
-    server_stop(&srv);
-}
-END_TEST
-
-/* At the smallest cap every reply fills it: the rest of each read is put
- * aside and taken up again, one line at a time, and nothing is lost. */
-START_TEST(test_tiny_output_cap)
+/* At the smallest cap, events too (the shared test sends invalid lines). */
+START_TEST(test_tiny_output_cap_events)
 {
     struct server srv;
     server_start(&srv, SERVER, "--max-outbuf", "1", NULL);
-    scenario_tiny_output_cap(&srv, "x\n", INVALID_JSON);
     scenario_tiny_output_cap(&srv, BUY "\n", ACCEPTED);
     server_stop(&srv);
 }
@@ -306,8 +291,8 @@ static Suite *step03_suite(void)
     tcase_add_test(tc, test_crlf_line_endings);
     tcase_add_test(tc, test_pipelined_lines);
     tcase_add_test(tc, test_client_that_never_reads);
-    tcase_add_test(tc, test_clients_that_never_read_tiny_lines);
-    tcase_add_test(tc, test_tiny_output_cap);
+    tcase_add_test(tc, test_tiny_output_cap_events);
+    harness_add_output_cap_tests(tc, SERVER, HARNESS_JSON);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -96,34 +96,11 @@ START_TEST(test_overload_is_rejected)
 }
 END_TEST
 
-/* At the smallest output cap every reply fills it: the rest of each read is
- * put aside and taken up again, one line at a time, and nothing is lost. */
-START_TEST(test_tiny_output_cap)
-{
-    struct server srv;
-    server_start(&srv, SERVER, "--max-outbuf", "1", NULL);
-    scenario_tiny_output_cap(&srv, "x\n", HARNESS_INVALID_JSON);
-    server_stop(&srv);
-}
-END_TEST
-
-/* Tiny invalid lines get replies 20 times their size: each client's unread
- * replies stay near the output cap, not a whole read's worth. */
-START_TEST(test_clients_that_never_read_tiny_lines)
-{
-    struct server srv;
-    server_start(&srv, SERVER, NULL);
-    scenario_amplifying_slow_readers(&srv);
-    server_stop(&srv);
-}
-END_TEST
-
 static Suite *step06_suite(void)
 {
     Suite *s = suite_create("step06_workers");
     TCase *tc = harness_tcase("workers");
-    tcase_add_test(tc, test_tiny_output_cap);
-    tcase_add_test(tc, test_clients_that_never_read_tiny_lines);
+    harness_add_output_cap_tests(tc, SERVER, HARNESS_JSON);
     tcase_add_test(tc, test_exact_balances_under_concurrency);
     tcase_add_test(tc, test_overload_is_rejected);
     suite_add_tcase(s, tc);

@@ -600,34 +600,11 @@ START_TEST(test_idle_clients)
 }
 END_TEST
 
-/* At the smallest output cap every reply fills it: the rest of each read is
- * put aside and taken up again, one line at a time, and nothing is lost. */
-START_TEST(test_tiny_output_cap)
-{
-    struct server srv;
-    server_start(&srv, SERVER, "--max-outbuf", "1", NULL);
-    scenario_tiny_output_cap(&srv, "x\n", HARNESS_INVALID_JSON);
-    server_stop(&srv);
-}
-END_TEST
-
-/* Tiny invalid lines get replies 20 times their size: each client's unread
- * replies stay near the output cap, not a whole read's worth. */
-START_TEST(test_clients_that_never_read_tiny_lines)
-{
-    struct server srv;
-    server_start(&srv, SERVER, NULL);
-    scenario_amplifying_slow_readers(&srv);
-    server_stop(&srv);
-}
-END_TEST
-
 static Suite *step10_suite(void)
 {
     Suite *s = suite_create(SERVER);
     TCase *commands = harness_tcase("commands");
-    tcase_add_test(commands, test_tiny_output_cap);
-    tcase_add_test(commands, test_clients_that_never_read_tiny_lines);
+    harness_add_output_cap_tests(commands, SERVER, HARNESS_JSON);
     tcase_add_test(commands, test_health_and_balances);
     tcase_add_loop_test(commands, test_final_metrics_after_load, 0, 2);
     tcase_add_test(commands, test_metrics_under_load);

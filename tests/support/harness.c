@@ -857,6 +857,7 @@ size_t scenario_slow_reader(struct server *srv, const char *line, const char *re
     return sent;
 }
 
+#define TINY_LINE_REPLY     "{\"status\":\"error\",\"reason\":\"invalid_json\"}" /* to "x" */
 #define TINY_CAP_LINES      5000
 #define TINY_CAP_SILENCE_MS 200 /* and then no extra reply */
 
@@ -916,6 +917,47 @@ void scenario_amplifying_slow_readers(struct server *srv)
         client_close(&flooders[i]);
     client_expect_reply(&other, AMPLIFYING_PROBE, AMPLIFYING_PROBE_REPLY);
     client_close(&other);
+}
+
+/* The stage the shared output-cap tests run against: set before the tests
+ * run (a forked test inherits it). */
+static struct {
+    const char *server;
+    enum harness_replies replies;
+} output_cap_stage;
+
+/* At the smallest output cap every reply fills it: the rest of each read is
+ * put aside and taken up again, one line at a time, and nothing is lost. */
+START_TEST(test_tiny_output_cap)
+{
+    struct server srv;
+    server_start(&srv, output_cap_stage.server, "--max-outbuf", "1", NULL);
+    if (output_cap_stage.replies == HARNESS_ECHO)
+        scenario_tiny_output_cap(&srv, "echo me\n", "echo me");
+    else
+        scenario_tiny_output_cap(&srv, "x\n", TINY_LINE_REPLY);
+    server_stop(&srv);
+}
+END_TEST
+
+/* Tiny invalid lines get replies 20 times their size: each client's unread
+ * replies stay near the output cap, not a whole read's worth. */
+START_TEST(test_clients_that_never_read_tiny_lines)
+{
+    struct server srv;
+    server_start(&srv, output_cap_stage.server, NULL);
+    scenario_amplifying_slow_readers(&srv);
+    server_stop(&srv);
+}
+END_TEST
+
+void harness_add_output_cap_tests(TCase *tc, const char *server, enum harness_replies replies)
+{
+    output_cap_stage.server = server;
+    output_cap_stage.replies = replies;
+    tcase_add_test(tc, test_tiny_output_cap);
+    if (replies == HARNESS_JSON)
+        tcase_add_test(tc, test_clients_that_never_read_tiny_lines);
 }
 
 void scenario_unterminated_last_line(struct server *srv)

@@ -164,7 +164,6 @@ size_t scenario_slow_reader(struct server *srv, const char *line, const char *re
  * a read aside after every reply: copies of line (ending in '\n') sent at
  * once are all answered with reply, in order, and nothing more. */
 void scenario_tiny_output_cap(struct server *srv, const char *line, const char *reply);
-#define HARNESS_INVALID_JSON "{\"status\":\"error\",\"reason\":\"invalid_json\"}"
 
 /* For stages 03+: clients that send tiny invalid lines ("x", each answered
  * with a 43-byte error) and never read. The server must stop answering each
@@ -175,6 +174,13 @@ void scenario_tiny_output_cap(struct server *srv, const char *line, const char *
 #define AMPLIFYING_CLIENTS        8
 #define AMPLIFYING_MAX_GROWTH_KIB (4 * 1024)
 void scenario_amplifying_slow_readers(struct server *srv);
+
+/* The output-cap tests every event-loop stage shares, added to tc for the
+ * stage `server`: scenario_tiny_output_cap() with a line the stage echoes
+ * (HARNESS_ECHO) or with "x" and its invalid_json error (HARNESS_JSON), and
+ * for HARNESS_JSON also scenario_amplifying_slow_readers(). */
+enum harness_replies { HARNESS_ECHO, HARNESS_JSON };
+void harness_add_output_cap_tests(TCase *tc, const char *server, enum harness_replies replies);
 
 /* For the echo stages: on one connection, "complete\nunterminated" then a
  * half-close get "complete" back and then a clean close, no more. */
