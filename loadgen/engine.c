@@ -54,9 +54,7 @@ static inline enum req_kind pick_kind(struct worker *w)
 static inline const struct req_line *pick_request(struct worker *w)
 {
     enum req_kind kind = pick_kind(w);
-    uint32_t user = 0;
-    if (kind == RK_EVENT || kind == RK_BALANCE)
-        user = sampler_next(w->run->sampler, &w->rng);
+    uint32_t user = sampler_next(w->run->sampler, &w->rng); /* kinds without one ignore it */
     return pool_pick(w->run->pool, kind, user, (uint32_t)rng_next(&w->rng));
 }
 
@@ -515,6 +513,7 @@ static bool worker_init(struct worker *w, struct lg_run *run, unsigned id, unsig
     for (int k = 0; k < RK_COUNT; k++)
         w->guess[k] = k == RK_EVENT  ? REPLY_ACCEPTED
                       : k == RK_ECHO ? REPLY_ERR_INVALID_JSON
+                      : k == RK_SET  ? REPLY_REDIS_OK
                                      : REPLY_ERR_UNKNOWN_TYPE;
     w->open_loop = o->rate > 0;
     if (w->open_loop) {

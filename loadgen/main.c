@@ -78,6 +78,7 @@ int main(int argc, char **argv)
     struct req_pool pool;
     struct sampler sampler;
     if (!pool_init(&pool, opts.users, opts.user_prefix) ||
+        (opts.mix[RK_SET] && !pool_add_set_lines(&pool)) ||
         !sampler_init(&sampler, opts.dist, opts.zipf_s, opts.users)) {
         fprintf(stderr, "loadgen: out of memory building %u users' requests\n", opts.users);
         return 1;

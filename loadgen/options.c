@@ -32,7 +32,8 @@ static const char usage[] =
     "                         (default: closed loop, a new request for each reply)\n"
     "Requests:\n"
     "  --mix K=W,...          weights of request kinds: event, balance, metrics, health,\n"
-    "                         invalid, echo (default event=100)\n"
+    "                         invalid, echo, set (default event=100); set is a\n"
+    "                         Redis SET command, to drive Redis the same way\n"
     "  --users K              distinct users, 1 to 1000000 (default 1000)\n"
     "  --dist uniform|zipf:S  how users are chosen (default uniform)\n"
     "  --seed N               random seed (default 1)\n"
@@ -156,7 +157,7 @@ bool mix_parse(const char *text, unsigned weights[RK_COUNT], char *err, size_t e
         if (!eq || eq > comma || !req_kind_from_name(p, (size_t)(eq - p), &kind)) {
             snprintf(err, err_len,
                      "bad --mix '%s': expected KIND=WEIGHT,... with KIND one of "
-                     "event, balance, metrics, health, invalid, echo",
+                     "event, balance, metrics, health, invalid, echo, set",
                      text);
             return false;
         }
@@ -383,5 +384,13 @@ int lg_options_parse(struct lg_options *o, int argc, char **argv)
     }
     if (o->self_test == SELF_TEST_ECHO && o->verify && o->verify != VERIFY_ECHO)
         return bad("--self-test=echo can only be verified as echo");
+    if (o->mix[RK_SET]) { /* Redis's protocol, for Redis only */
+        for (int k = 0; k < RK_COUNT; k++) {
+            if (k != RK_SET && o->mix[k])
+                return bad("--mix set drives Redis: it does not mix with other kinds");
+        }
+        if (o->verify || o->self_test != SELF_TEST_NONE)
+            return bad("--mix set drives Redis: it cannot be verified or self-tested");
+    }
     return -1;
 }

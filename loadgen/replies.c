@@ -19,6 +19,7 @@ static const char *const names[REPLY_COUNT] = {
     [REPLY_ERR_UNKNOWN_TYPE] = "error/unknown_type",
     [REPLY_ERR_LINE_TOO_LONG] = "error/line_too_long",
     [REPLY_ERR_OVERFLOW] = "error/overflow",
+    [REPLY_REDIS_OK] = "redis/ok",
     [REPLY_ECHO] = "echo",
     [REPLY_OTHER] = "other",
 };
@@ -43,6 +44,7 @@ static const struct {
     [REPLY_ERR_UNKNOWN_TYPE] = LINE("{\"status\":\"error\",\"reason\":\"unknown_type\"}"),
     [REPLY_ERR_LINE_TOO_LONG] = LINE("{\"status\":\"error\",\"reason\":\"line_too_long\"}"),
     [REPLY_ERR_OVERFLOW] = LINE("{\"status\":\"error\",\"reason\":\"overflow\"}"),
+    [REPLY_REDIS_OK] = LINE("+OK"),
 };
 
 const char *reply_kind_name(enum reply_kind kind)
@@ -206,6 +208,7 @@ const char *reply_mismatch(const char *line, const struct req_line *req, const s
                    : "impossible reply to an invalid line";
     case RK_ECHO:
         return r->kind == REPLY_ERR_INVALID_JSON ? NULL : "impossible reply to a text line";
+    case RK_SET: return r->kind == REPLY_REDIS_OK ? NULL : "SET not answered +OK";
     default: return "impossible reply";
     }
 }

@@ -26,6 +26,7 @@ enum reply_kind {
     REPLY_ERR_UNKNOWN_TYPE,
     REPLY_ERR_LINE_TOO_LONG,
     REPLY_ERR_OVERFLOW,
+    REPLY_REDIS_OK, /* +OK: Redis's answer to SET */
     REPLY_ECHO, /* the request itself */
     REPLY_OTHER, /* none of the above: a malformed or unexpected line */
     REPLY_COUNT

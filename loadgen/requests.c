@@ -9,6 +9,7 @@
 static const char *const kind_names[RK_COUNT] = {
     [RK_EVENT] = "event",   [RK_BALANCE] = "balance", [RK_METRICS] = "metrics",
     [RK_HEALTH] = "health", [RK_INVALID] = "invalid", [RK_ECHO] = "echo",
+    [RK_SET] = "set",
 };
 
 const char *req_kind_name(enum req_kind kind)
@@ -145,8 +146,37 @@ bool pool_init(struct req_pool *pool, uint32_t users, const char *prefix)
     return true;
 }
 
+/* Room for one SET command in the arena: a name of at most 64 bytes and a
+ * value of at most 4 digits, with RESP's framing, fits. */
+#define SET_LINE_MAX 128
+
+bool pool_add_set_lines(struct req_pool *pool)
+{
+    char name[USER_NAME_MAX], value[24], line[SET_LINE_MAX];
+    pool->set = malloc(sizeof *pool->set * pool->users);
+    pool->set_arena = malloc((size_t)pool->users * SET_LINE_MAX + POOL_SLACK);
+    if (!pool->set || !pool->set_arena)
+        return false; /* pool_free frees what was allocated */
+    struct writer w = {pool->set_arena};
+    for (uint32_t u = 0; u < pool->users; u++) {
+        size_t name_len = pool_user_name(pool, u, name);
+        int value_len =
+            snprintf(value, sizeof value, "%lld", (long long)llabs(variant_delta(u, 0)));
+        /* RESP, as redis-cli sends it; add_line writes the final '\n'. */
+        int n = snprintf(line, sizeof line, "*3\r\n$3\r\nSET\r\n$%zu\r\n%.*s\r\n$%d\r\n%s\r",
+                         name_len, (int)name_len, name, value_len, value);
+        if (n < 0 || (size_t)n + 1 > sizeof line)
+            return false; /* cannot happen with the names pool_user_name makes */
+        pool->set[u] = (struct req_line){.user = u};
+        add_line(&w, &pool->set[u], RK_SET, line, (size_t)n);
+    }
+    return true;
+}
+
 void pool_free(struct req_pool *pool)
 {
+    free(pool->set);
+    free(pool->set_arena);
     free(pool->events);
     free(pool->balances);
     free(pool->invalid);

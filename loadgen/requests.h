@@ -3,7 +3,8 @@
  * Per user: a few event lines (buys and sells of known amounts, so that the
  * balance change of each is known) and one balance query; then one metrics
  * and one health command, a set of invalid lines (each with the error reason
- * it must get) and a set of plain text lines for echo servers. Sending a
+ * it must get) and a set of plain text lines for echo servers. On request,
+ * one Redis SET command per user too, to drive Redis the same way. Sending a
  * request is a memcpy of one of these lines: no formatting, no allocation. */
 #ifndef LOADGEN_REQUESTS_H
 #define LOADGEN_REQUESTS_H
@@ -14,7 +15,16 @@
 
 #include "replies.h"
 
-enum req_kind { RK_EVENT, RK_BALANCE, RK_METRICS, RK_HEALTH, RK_INVALID, RK_ECHO, RK_COUNT };
+enum req_kind {
+    RK_EVENT,
+    RK_BALANCE,
+    RK_METRICS,
+    RK_HEALTH,
+    RK_INVALID,
+    RK_ECHO,
+    RK_SET, /* a Redis command, not this protocol's: for comparing with Redis */
+    RK_COUNT
+};
 
 #define USERS_MAX       1000000
 #define REQ_LINE_MAX    256 /* longest pre-built line, '\n' included */
@@ -48,6 +58,8 @@ struct req_pool {
     struct req_line *echo;
     uint32_t n_echo;
     char *arena; /* the text of every line */
+    struct req_line *set; /* one per user once pool_add_set_lines ran, else NULL */
+    char *set_arena; /* their text */
 };
 
 /* Builds the pool for users 0 .. users - 1, their names starting with
@@ -55,6 +67,11 @@ struct req_pool {
  * false if memory runs out. */
 bool pool_init(struct req_pool *pool, uint32_t users, const char *prefix);
 void pool_free(struct req_pool *pool);
+
+/* Adds, for each user, the Redis command SET <name> <amount> in RESP (the
+ * amount of the user's first event), several CRLF-ended parts in one "line";
+ * false if memory runs out. Only runs that send RK_SET need them. */
+bool pool_add_set_lines(struct req_pool *pool);
 
 /* The user name of index i (raw bytes, not escaped) into buf (USER_NAME_MAX
  * bytes); returns its length. Most are "<prefix>user<i>"; one in ten has a
@@ -72,6 +89,7 @@ static inline const struct req_line *pool_pick(const struct req_pool *pool, enum
     case RK_METRICS: return &pool->metrics;
     case RK_HEALTH: return &pool->health;
     case RK_INVALID: return &pool->invalid[pick % pool->n_invalid];
+    case RK_SET: return &pool->set[user];
     case RK_ECHO:
     default: return &pool->echo[pick % pool->n_echo];
     }

@@ -96,6 +96,9 @@ START_TEST(test_bad_options)
         {"--self-test=nope"},
         {"--target", "h:1", "--bogus"},
         {"--target", "h:1", "extra"},
+        {"--target", "h:1", "--mix", "set=1,event=1"}, /* Redis's protocol mixed with ours */
+        {"--target", "h:1", "--mix", "set=1", "--verify", "10"},
+        {"--self-test=echo", "--mix", "set=1"},
         {"--target"},
     };
     /* Each refusal says why on stderr: keep the test's output quiet. */
@@ -129,6 +132,8 @@ START_TEST(test_mix)
     ck_assert_uint_eq(w[RK_BALANCE], 10);
     mix_format(w, text, sizeof text);
     ck_assert_str_eq(text, "event=90,balance=10");
+    ck_assert(mix_parse("set=1", w, err, sizeof err));
+    ck_assert_uint_eq(w[RK_SET], 1);
     ck_assert(mix_parse("echo=1", w, err, sizeof err));
     ck_assert_uint_eq(w[RK_EVENT], 0);
     ck_assert(!mix_parse("", w, err, sizeof err));

@@ -49,7 +49,10 @@ static const struct {
     {"{\"status\":\"error\",\"reason\":\"unknown_type\"}", REPLY_ERR_UNKNOWN_TYPE},
     {"{\"status\":\"error\",\"reason\":\"line_too_long\"}", REPLY_ERR_LINE_TOO_LONG},
     {"{\"status\":\"error\",\"reason\":\"overflow\"}", REPLY_ERR_OVERFLOW},
+    {"+OK", REPLY_REDIS_OK},
     /* Near misses are "other". */
+    {"+OK ", REPLY_OTHER},
+    {"-ERR unknown command", REPLY_OTHER},
     {"", REPLY_OTHER},
     {"hello", REPLY_OTHER},
     {"{\"status\":\"accepted\"} ", REPLY_OTHER},
@@ -178,6 +181,13 @@ START_TEST(test_mismatch)
     ck_assert(!possible(&pool.health, "{\"status\":\"accepted\"}"));
     ck_assert(possible(&pool.echo[0], "{\"status\":\"error\",\"reason\":\"invalid_json\"}"));
     ck_assert(!possible(&pool.echo[0], "{\"status\":\"accepted\"}"));
+    /* Redis's SET: +OK and nothing else; +OK answers nothing of this protocol. */
+    ck_assert(pool_add_set_lines(&pool));
+    ck_assert(possible(&pool.set[0], "+OK"));
+    ck_assert(!possible(&pool.set[0], "-ERR wrong number of arguments"));
+    ck_assert(!possible(&pool.set[0], "{\"status\":\"error\",\"reason\":\"invalid_json\"}"));
+    ck_assert(!possible(ev, "+OK"));
+    ck_assert(!possible(bal, "+OK"));
     /* Invalid lines: accepted is impossible, and the reason must be theirs. */
     for (uint32_t i = 0; i < pool.n_invalid; i++) {
         const struct req_line *inv = &pool.invalid[i];

@@ -2,6 +2,7 @@
  * project's own parser (common/request.h) reads as the kind, user and amount
  * it was built for; invalid lines get the reason they are expected to get. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "request.h"
@@ -135,6 +136,59 @@ START_TEST(test_user_names)
 }
 END_TEST
 
+/* One RESP bulk string "$<n>\r\n<n bytes>\r\n" at *p: its bytes, or NULL. */
+static const char *bulk(const char **p, const char *end, size_t *len)
+{
+    char *digits_end;
+    if (*p >= end || **p != '$')
+        return NULL;
+    unsigned long n = strtoul(*p + 1, &digits_end, 10);
+    if (digits_end + 2 + n + 2 > end || memcmp(digits_end, "\r\n", 2) != 0 ||
+        memcmp(digits_end + 2 + n, "\r\n", 2) != 0)
+        return NULL;
+    *len = n;
+    *p = digits_end + 2 + n + 2;
+    return digits_end + 2;
+}
+
+/* Each user's SET is one RESP array of three bulk strings, as Redis reads
+ * it: SET, the user's name byte for byte, and the amount of its first event. */
+static void check_set_lines(uint32_t users, const char *prefix)
+{
+    struct req_pool pool;
+    ck_assert(pool_init(&pool, users, prefix));
+    ck_assert(pool_add_set_lines(&pool));
+    for (uint32_t u = 0; u < users; u++) {
+        const struct req_line *s = pool_pick(&pool, RK_SET, u, 0);
+        EXPECT(s->kind == RK_SET && s->user == u, "set %u mislabelled", u);
+        const char *p = s->text, *end = s->text + s->len;
+        EXPECT(end[-1] == '\n' && memcmp(p, "*3\r\n", 4) == 0, "set %u: not a RESP array", u);
+        p += 4;
+        size_t n, name_len, value_len;
+        const char *cmd = bulk(&p, end, &n);
+        EXPECT(cmd && n == 3 && memcmp(cmd, "SET", 3) == 0, "set %u: not SET", u);
+        const char *key = bulk(&p, end, &name_len);
+        const char *value = bulk(&p, end, &value_len);
+        EXPECT(key && value && p == end, "set %u: not three bulk strings", u);
+        char name[USER_NAME_MAX], want[24];
+        size_t want_name = pool_user_name(&pool, u, name);
+        EXPECT(name_len == want_name && memcmp(key, name, name_len) == 0, "set %u: wrong key", u);
+        int64_t amount = pool.events[(size_t)u * pool.variants].delta;
+        int want_len =
+            snprintf(want, sizeof want, "%lld", (long long)(amount > 0 ? amount : -amount));
+        EXPECT(value_len == (size_t)want_len && memcmp(value, want, value_len) == 0,
+               "set %u: wrong value", u);
+    }
+    pool_free(&pool);
+}
+
+START_TEST(test_set_lines)
+{
+    check_set_lines(1000, "lg0123abcd-");
+    check_set_lines(2, WORST_PREFIX);
+}
+END_TEST
+
 static Suite *requests_suite(void)
 {
     Suite *s = suite_create("loadgen requests");
@@ -144,6 +198,7 @@ static Suite *requests_suite(void)
     tcase_add_test(tc, test_many_users_one_variant);
     tcase_add_test(tc, test_kind_names);
     tcase_add_test(tc, test_user_names);
+    tcase_add_test(tc, test_set_lines);
     suite_add_tcase(s, tc);
     return s;
 }
