@@ -3,6 +3,8 @@
 #
 #   make test              install, build, run every test, then again under ASan+UBSan,
 #                          and the threaded stages' tests under ThreadSanitizer
+#   make compare           install (Redis too), build, measure every stage side by side:
+#                          results/compare.md (QUICK=1: a shorter smoke run)
 #   make run STEP=03       build and start one stage in the foreground (ARGS="--port 0")
 #   make fuzz              run the fuzzer for FUZZ_SECONDS (default 60)
 
@@ -54,6 +56,7 @@ run: build
 	exec $$bin $(ARGS)
 
 compare: build
+	@sh scripts/install-deps.sh compare
 	@python3 scripts/compare.py $(if $(QUICK),--quick)
 
 fuzz: deps

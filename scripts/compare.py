@@ -8,7 +8,7 @@ build/bin/:
 
 1. raises RLIMIT_NOFILE to its hard limit (inherited by every server and load
    generator started here) and records the machine: CPU model, cores, kernel;
-2. runs nine scenarios, each
+2. runs ten scenarios, each
    bounded in time, and measures how much CPU other processes took meanwhile
    (a busy machine is named in the report). Every server listens on
    127.0.0.1 with `--port 0` (its `stepNN listening on HOST:PORT` line gives the
@@ -37,6 +37,10 @@ build/bin/:
    latency      (03, 10) 100 connections: capacity with one request in flight
                 each (closed loop), then an open loop at half of it: p50, p99
                 (TARGETS.md: p99 < 1 ms) and loadgen's own send lag.
+   redis        (10) stage 10's events against Redis's SET (redis-server from
+                Debian, default configuration, no persistence, on a free port),
+                the same loadgen at 64 x 64 and 1000 x 16 in interleaved rounds
+                (TARGETS.md: stage 10 >= 1.5 x Redis).
 
 3. writes results/compare.md (tables, one verdict per scenario computed from the
    numbers), results/compare.json (every raw loadgen JSON and the derived
@@ -103,11 +107,11 @@ QUICK = SimpleNamespace(
     many_conns=2000, many_conns_s=1.0, drain_s=1.5, drain_signal_s=0.5, latency_s=1.0)
 
 SCENARIOS = ["baseline", "two-clients", "slow-work", "overload", "workers",
-             "read-share", "connections", "drain", "latency"]
+             "read-share", "connections", "drain", "latency", "redis"]
 SCENARIO_STAGES = {
     "baseline": tuple(STAGES), "two-clients": (1, 2, 3), "slow-work": (4, 5, 6),
     "overload": (4, 5, 6), "workers": (6, 7, 8, 9), "read-share": (7, 8, 9),
-    "connections": (3, 10), "drain": (10,), "latency": (3, 10),
+    "connections": (3, 10), "drain": (10,), "latency": (3, 10), "redis": (10,),
 }
 
 LIVE = []          # every Popen started here that may still run
@@ -229,6 +233,58 @@ class Server:
 
     def __exit__(self, *_exc):
         self.stop()
+
+
+def free_port():
+    """A port nothing listens on right now (for a server that cannot take port 0)."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+class RedisServer(Server):
+    """redis-server on 127.0.0.1 with its default configuration but no
+    persistence, on a free port; its log goes to a file."""
+
+    def __init__(self, log_dir):
+        self.log_path = log_dir / "redis-server.log"
+        self.proc = None
+        self.port = None
+        self.stdout_rest = b""
+        self.stopped = None
+
+    @staticmethod
+    def binary():
+        path = shutil.which("redis-server")
+        if not path:
+            raise ScenarioError("redis-server is not installed (`make compare` installs it)")
+        return path
+
+    @classmethod
+    def version(cls):
+        out = subprocess.run([cls.binary(), "--version"], capture_output=True, text=True,
+                             timeout=5).stdout
+        match = re.search(r"v=(\S+)", out)
+        return match[1] if match else out.strip()
+
+    def start(self):
+        self.port = free_port()
+        argv = [self.binary(), "--bind", HOST, "--port", str(self.port), "--save", "",
+                "--appendonly", "no", "--daemonize", "no", "--logfile", ""]
+        with open(self.log_path, "ab") as log:
+            self.proc = spawn(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        deadline = time.monotonic() + SERVER_START_S
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            try:
+                with socket.create_connection((HOST, self.port), timeout=1) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(64).startswith(b"+PONG"):
+                        return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise ScenarioError(f"redis-server did not start on port {self.port} "
+                            f"(log: {self.log_path})")
 
 
 class ServerGroup:
@@ -954,6 +1010,45 @@ def verdict_latency(result):
             f"{fmt_us(LATENCY_P99_TARGET_US)}: " + "; ".join(parts) + ".")
 
 
+REDIS_SHAPES = [(64, 64), (1000, 16)]   # TARGETS.md's two: connections x in flight
+REDIS_TARGET_RATIO = 1.5                # TARGETS.md: stage 10 >= 1.5 x Redis SET
+
+
+def scenario_redis(res):
+    """Stage 10's events and Redis's SET, the same loadgen and shapes, in interleaved rounds."""
+    cfg = res.cfg
+    runs = {(shape, who): [] for shape in REDIS_SHAPES for who in ("step10", "redis")}
+    version = RedisServer.version()
+    with res.server(10, [], "redis") as step10, RedisServer(res.log_dir) as redis:
+        targets = [("step10", 10, step10.port, "event=100"), ("redis", None, redis.port, "set=100")]
+        for round_no in range(cfg.baseline_rounds):
+            for conns, pipeline in REDIS_SHAPES:
+                for who, stage, port, mix in targets if round_no % 2 == 0 else targets[::-1]:
+                    argv = loadgen_args(port, conns=conns, pipeline=pipeline, mix=mix,
+                                        duration=cfg.baseline_s, warmup=cfg.baseline_warmup_s)
+                    label = f"{who} {conns} x {pipeline}, round {round_no + 1}"
+                    runs[((conns, pipeline), who)].append(res.measure("redis", stage, label, argv))
+    rows = []
+    for conns, pipeline in REDIS_SHAPES:
+        ours, theirs = runs[((conns, pipeline), "step10")], runs[((conns, pipeline), "redis")]
+        step10_rps, redis_rps = median_of(ours, "goodput_rps"), median_of(theirs, "goodput_rps")
+        rows.append({"conns": conns, "pipeline": pipeline, "step10_rps": step10_rps,
+                     "redis_rps": redis_rps, "ratio": ratio(step10_rps, redis_rps),
+                     "step10_p99_us": median_of(ours, "p99_us"),
+                     "redis_p99_us": median_of(theirs, "p99_us")})
+    return {"rounds": cfg.baseline_rounds, "redis_version": version, "shapes": rows}
+
+
+def verdict_redis(result):
+    parts = []
+    for r in result["shapes"]:
+        met = "met" if r["ratio"] is not None and r["ratio"] >= REDIS_TARGET_RATIO else "NOT met"
+        parts.append(f"{r['conns']} × {r['pipeline']}: step10 {fmt_rate(r['step10_rps'])}, Redis "
+                     f"{fmt_rate(r['redis_rps'])}, {fmt_x(r['ratio'])} ({met})")
+    return (f"stage 10's accepted events against Redis {result['redis_version']} SET, same loadgen, "
+            f"same run, target {fmt_x(REDIS_TARGET_RATIO)}: " + "; ".join(parts) + ".")
+
+
 SCENARIO_FUNCS = {
     "baseline": (scenario_baseline, verdict_baseline),
     "two-clients": (scenario_two_clients, verdict_two_clients),
@@ -964,6 +1059,7 @@ SCENARIO_FUNCS = {
     "connections": (scenario_connections, verdict_connections),
     "drain": (scenario_drain, verdict_drain),
     "latency": (scenario_latency, verdict_latency),
+    "redis": (scenario_redis, verdict_redis),
 }
 
 SCENARIO_BLURB = {
@@ -976,6 +1072,7 @@ SCENARIO_BLURB = {
     "connections": "many connections at a low rate, RSS per connection: 03, 10",
     "drain": "SIGTERM under load: 10",
     "latency": "100 conns, open loop at half the capacity of one request in flight each: 03, 10",
+    "redis": "stage 10's events against Redis SET, 64 × 64 and 1000 × 16: 10",
 }
 
 
@@ -1094,7 +1191,8 @@ def summary_table(res):
               "slow-work: light p99 (alone → next to heavy)", "overload: server_busy, p99",
               f"workers {res.cfg.workers[0]}→{res.cfg.workers[-1]}: accepted/s (work 50 µs / none)",
               f"read-share {res.cfg.read_shares[0]}→{res.cfg.read_shares[-1]} %: useful/s",
-              "connections: served, p99, B/conn", "drain", "latency: open loop at half capacity"]
+              "connections: served, p99, B/conn", "drain", "latency: open loop at half capacity",
+              "redis: step10 / Redis SET"]
     lines = [row_md(header), row_md(["---"] * len(header))]
     for stage in STAGES:
         lines.append(row_md([f"{stage_tag(stage)} {STAGES[stage].split('_', 1)[1]}"] + [
@@ -1186,10 +1284,16 @@ def cell_latency(result, stage):
     return f"p99 {fmt_us(r['p99_us'])} at {fmt_rate(r['rate_rps'])}"
 
 
+def cell_redis(result, stage):
+    return " / ".join(f"{fmt_x(r['ratio'])} at {r['conns']} × {r['pipeline']}"
+                      for r in result["shapes"])
+
+
 CELL_FORMATTERS = {
     "baseline": cell_baseline, "two-clients": cell_two_clients, "slow-work": cell_slow_work,
     "overload": cell_overload, "workers": cell_workers, "read-share": cell_read_share,
     "connections": cell_connections, "drain": cell_drain, "latency": cell_latency,
+    "redis": cell_redis,
 }
 
 
@@ -1366,10 +1470,26 @@ def detail_latency(result):
     return "\n".join(lines)
 
 
+def detail_redis(result):
+    lines = [f"### redis (Redis {result['redis_version']}, default configuration without "
+             f"persistence; median of {result['rounds']} interleaved rounds)", "",
+             "| conns × in flight | step10 events/s | Redis SET/s | step10 / Redis | "
+             "step10 p99 | Redis p99 |", "|---|---|---|---|---|---|"]
+    for r in result["shapes"]:
+        lines.append(row_md([f"{r['conns']} × {r['pipeline']}", fmt_rate(r["step10_rps"]),
+                             fmt_rate(r["redis_rps"]), fmt_x(r["ratio"]),
+                             fmt_us(r["step10_p99_us"]), fmt_us(r["redis_p99_us"])]))
+    lines += ["", f"Target (TARGETS.md): step10 ≥ {fmt_x(REDIS_TARGET_RATIO)} Redis. loadgen sends "
+              "Redis `SET <user> <amount>` in RESP (`--mix set=100`), the same users as the "
+              "events; the rates count accepted events and `+OK` replies."]
+    return "\n".join(lines)
+
+
 DETAIL_WRITERS = {
     "baseline": detail_baseline, "two-clients": detail_two_clients, "slow-work": detail_slow_work,
     "overload": detail_overload, "workers": detail_workers, "read-share": detail_read_share,
     "connections": detail_connections, "drain": detail_drain, "latency": detail_latency,
+    "redis": detail_redis,
 }
 
 

@@ -2,10 +2,17 @@
 # Installs the Debian packages the project needs, if any are missing.
 # Idempotent and quiet when everything is present. Needs root (or sudo) only
 # when something has to be installed.
+#
+#   install-deps.sh            what building and testing need
+#   install-deps.sh compare    that, and Redis, which `make compare` measures
+#                              stage 10 against
 set -eu
 
 packages="build-essential cmake pkg-config clang libclang-rt-14-dev \
 libcjson-dev liburcu-dev check uthash-dev netcat-openbsd python3 gnuplot-nox"
+if [ "${1:-}" = compare ]; then
+    packages="$packages redis-server"
+fi
 
 missing=""
 for p in $packages; do
