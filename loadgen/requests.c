@@ -146,9 +146,10 @@ bool pool_init(struct req_pool *pool, uint32_t users, const char *prefix)
     return true;
 }
 
-/* Room for one SET command in the arena: a name of at most 64 bytes and a
- * value of at most 4 digits, with RESP's framing, fits. */
+/* Room for one SET command: "*3\r\n$3\r\nSET\r\n$NN\r\n<name>\r\n$NN\r\n<amount>\r\n"
+ * with a name shorter than USER_NAME_MAX and an amount of at most 20 characters. */
 #define SET_LINE_MAX 128
+_Static_assert(4 + 4 + 5 + 5 + USER_NAME_MAX + 2 + 5 + 20 + 2 <= SET_LINE_MAX, "a SET fits");
 
 bool pool_add_set_lines(struct req_pool *pool)
 {
@@ -165,8 +166,8 @@ bool pool_add_set_lines(struct req_pool *pool)
         /* RESP, as redis-cli sends it; add_line writes the final '\n'. */
         int n = snprintf(line, sizeof line, "*3\r\n$3\r\nSET\r\n$%zu\r\n%.*s\r\n$%d\r\n%s\r",
                          name_len, (int)name_len, name, value_len, value);
-        if (n < 0 || (size_t)n + 1 > sizeof line)
-            return false; /* cannot happen with the names pool_user_name makes */
+        if (n < 0 || (size_t)n >= sizeof line)
+            abort(); /* ruled out by the assertion above */
         pool->set[u] = (struct req_line){.user = u};
         add_line(&w, &pool->set[u], RK_SET, line, (size_t)n);
     }

@@ -262,8 +262,11 @@ class RedisServer(Server):
 
     @classmethod
     def version(cls):
-        out = subprocess.run([cls.binary(), "--version"], capture_output=True, text=True,
-                             timeout=5).stdout
+        try:
+            out = subprocess.run([cls.binary(), "--version"], capture_output=True, text=True,
+                                 timeout=5).stdout
+        except subprocess.TimeoutExpired as err:
+            raise ScenarioError("redis-server --version did not answer in 5 s") from err
         match = re.search(r"v=(\S+)", out)
         return match[1] if match else out.strip()
 
@@ -281,7 +284,8 @@ class RedisServer(Server):
                     if sock.recv(64).startswith(b"+PONG"):
                         return self
             except OSError:
-                time.sleep(0.05)
+                pass
+            time.sleep(0.05)
         self.stop()
         raise ScenarioError(f"redis-server did not start on port {self.port} "
                             f"(log: {self.log_path})")
@@ -366,7 +370,8 @@ def summarize(raw):
     """The figures the report uses, derived from one loadgen JSON."""
     replies = raw["replies"]
     total = sum(replies.values())
-    good = sum(n for kind, n in replies.items() if not kind.startswith(("rejected/", "error/")))
+    good = sum(n for kind, n in replies.items()
+               if kind != "other" and not kind.startswith(("rejected/", "error/")))
     rps = raw["throughput_rps"]
     conns = raw["connections"]
     latency = raw["latency_us"]

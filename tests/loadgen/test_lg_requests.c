@@ -143,7 +143,7 @@ static const char *bulk(const char **p, const char *end, size_t *len)
     if (*p >= end || **p != '$')
         return NULL;
     unsigned long n = strtoul(*p + 1, &digits_end, 10);
-    if (digits_end + 2 + n + 2 > end || memcmp(digits_end, "\r\n", 2) != 0 ||
+    if ((size_t)(end - digits_end) < n + 4 || memcmp(digits_end, "\r\n", 2) != 0 ||
         memcmp(digits_end + 2 + n, "\r\n", 2) != 0)
         return NULL;
     *len = n;
@@ -185,7 +185,7 @@ static void check_set_lines(uint32_t users, const char *prefix)
 START_TEST(test_set_lines)
 {
     check_set_lines(1000, "lg0123abcd-");
-    check_set_lines(2, WORST_PREFIX);
+    check_set_lines(100008, WORST_PREFIX); /* up to q"é-100007: the longest names */
 }
 END_TEST
 
