@@ -300,7 +300,7 @@ static Suite *step02_suite(void)
 {
     Suite *s = suite_create("step02_async");
     TCase *tc = harness_tcase("async");
-    harness_add_output_cap_tests(tc, SERVER, HARNESS_ECHO);
+    harness_add_shared_tests(tc, SERVER, HARNESS_ECHO);
     tcase_add_test(tc, test_echoes_lines);
     tcase_add_test(tc, test_many_concurrent_clients);
     tcase_add_test(tc, test_client_that_never_reads);

@@ -292,7 +292,7 @@ static Suite *step03_suite(void)
     tcase_add_test(tc, test_pipelined_lines);
     tcase_add_test(tc, test_client_that_never_reads);
     tcase_add_test(tc, test_tiny_output_cap_events);
-    harness_add_output_cap_tests(tc, SERVER, HARNESS_JSON);
+    harness_add_shared_tests(tc, SERVER, HARNESS_JSON);
     suite_add_tcase(s, tc);
     return s;
 }

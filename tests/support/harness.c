@@ -919,20 +919,20 @@ void scenario_amplifying_slow_readers(struct server *srv)
     client_close(&other);
 }
 
-/* The stage the shared output-cap tests run against: set before the tests
- * run (a forked test inherits it). */
+/* The stage the shared tests run against: set before the tests run (a
+ * forked test inherits it). */
 static struct {
     const char *server;
     enum harness_replies replies;
-} output_cap_stage;
+} shared_tests_stage;
 
 /* At the smallest output cap every reply fills it: the rest of each read is
  * put aside and taken up again, one line at a time, and nothing is lost. */
 START_TEST(test_tiny_output_cap)
 {
     struct server srv;
-    server_start(&srv, output_cap_stage.server, "--max-outbuf", "1", NULL);
-    if (output_cap_stage.replies == HARNESS_ECHO)
+    server_start(&srv, shared_tests_stage.server, "--max-outbuf", "1", NULL);
+    if (shared_tests_stage.replies == HARNESS_ECHO)
         scenario_tiny_output_cap(&srv, "echo me\n", "echo me");
     else
         scenario_tiny_output_cap(&srv, "x\n", TINY_LINE_REPLY);
@@ -945,19 +945,72 @@ END_TEST
 START_TEST(test_clients_that_never_read_tiny_lines)
 {
     struct server srv;
-    server_start(&srv, output_cap_stage.server, NULL);
+    server_start(&srv, shared_tests_stage.server, NULL);
     scenario_amplifying_slow_readers(&srv);
     server_stop(&srv);
 }
 END_TEST
 
-void harness_add_output_cap_tests(TCase *tc, const char *server, enum harness_replies replies)
+/* Sets name=value for the servers started from now on; the previous value
+ * goes to *old (NULL if unset) for restore_env. */
+static void set_env(const char *name, const char *value, char **old)
 {
-    output_cap_stage.server = server;
-    output_cap_stage.replies = replies;
+    const char *was = getenv(name);
+    *old = was ? strdup(was) : NULL;
+    require(setenv(name, value, 1) == 0, "setenv %s", name);
+}
+
+static void restore_env(const char *name, char *old)
+{
+    if (old)
+        setenv(name, old, 1);
+    else
+        unsetenv(name);
+    free(old);
+}
+
+/* Watching a new client can fail (fs.epoll.max_user_watches reached, made to
+ * happen here by fail_epoll_add.c): the server closes that client, pauses
+ * accepting for a moment, and serves the next one. */
+START_TEST(test_watching_a_client_fails)
+{
+    char *old_preload, *old_fails, *old_asan, asan[512];
+    const char *asan_was = getenv("ASAN_OPTIONS");
+    /* The preloaded library comes before the AddressSanitizer runtime. */
+    snprintf(asan, sizeof asan, "%s%sverify_asan_link_order=0", asan_was ? asan_was : "",
+             asan_was ? ":" : "");
+    set_env("LD_PRELOAD", FAIL_EPOLL_ADD_LIB, &old_preload);
+    set_env("FAIL_CLIENT_ADDS", "1", &old_fails);
+    set_env("ASAN_OPTIONS", asan, &old_asan);
+    struct server srv;
+    server_start(&srv, shared_tests_stage.server, NULL);
+    restore_env("LD_PRELOAD", old_preload);
+    restore_env("FAIL_CLIENT_ADDS", old_fails);
+    restore_env("ASAN_OPTIONS", old_asan);
+
+    struct client refused, served;
+    client_connect(&refused, srv.port);
+    client_expect_eof(&refused, HARNESS_REPLY_TIMEOUT_MS);
+    server_wait_log(&srv, "pausing accepts", HARNESS_REPLY_TIMEOUT_MS);
+    client_connect(&served, srv.port);
+    if (shared_tests_stage.replies == HARNESS_ECHO)
+        client_expect_reply(&served, "after the failure", "after the failure");
+    else
+        client_expect_reply(&served, AMPLIFYING_PROBE, AMPLIFYING_PROBE_REPLY);
+    client_close(&refused);
+    client_close(&served);
+    server_stop(&srv);
+}
+END_TEST
+
+void harness_add_shared_tests(TCase *tc, const char *server, enum harness_replies replies)
+{
+    shared_tests_stage.server = server;
+    shared_tests_stage.replies = replies;
     tcase_add_test(tc, test_tiny_output_cap);
     if (replies == HARNESS_JSON)
         tcase_add_test(tc, test_clients_that_never_read_tiny_lines);
+    tcase_add_test(tc, test_watching_a_client_fails);
 }
 
 void scenario_unterminated_last_line(struct server *srv)

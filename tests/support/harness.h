@@ -175,12 +175,13 @@ void scenario_tiny_output_cap(struct server *srv, const char *line, const char *
 #define AMPLIFYING_MAX_GROWTH_KIB (4 * 1024)
 void scenario_amplifying_slow_readers(struct server *srv);
 
-/* The output-cap tests every event-loop stage shares, added to tc for the
- * stage `server`: scenario_tiny_output_cap() with a line the stage echoes
- * (HARNESS_ECHO) or with "x" and its invalid_json error (HARNESS_JSON), and
- * for HARNESS_JSON also scenario_amplifying_slow_readers(). */
+/* The tests every event-loop stage shares, added to tc for the stage
+ * `server`, whose replies are echoes (HARNESS_ECHO) or JSON (HARNESS_JSON):
+ * scenario_tiny_output_cap() with a line it answers, for HARNESS_JSON also
+ * scenario_amplifying_slow_readers(), and a client the server cannot watch
+ * (epoll_ctl fails for it): closed, and the next client served. */
 enum harness_replies { HARNESS_ECHO, HARNESS_JSON };
-void harness_add_output_cap_tests(TCase *tc, const char *server, enum harness_replies replies);
+void harness_add_shared_tests(TCase *tc, const char *server, enum harness_replies replies);
 
 /* For the echo stages: on one connection, "complete\nunterminated" then a
  * half-close get "complete" back and then a clean close, no more. */
