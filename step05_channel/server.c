@@ -29,6 +29,7 @@
 #include "queue.h"
 #include "request.h"
 #include "response.h"
+#include "thread.h"
 #include "work.h"
 
 /*** options ***/
@@ -105,7 +106,7 @@ int main(int argc, char **argv)
         log_error("cannot start: %s", strerror(errno)); /* malloc sets errno too */
         return 1;
     }
-    int err = pthread_create(&p.thread, NULL, process_events, &p);
+    int err = start_background_thread(&p.thread, "processor", process_events, &p);
     if (err) {
         log_error("cannot start the processor thread: %s", strerror(err));
         return 1;

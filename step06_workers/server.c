@@ -28,6 +28,7 @@
 #include "queue.h"
 #include "request.h"
 #include "response.h"
+#include "thread.h"
 #include "work.h"
 
 /*** options ***/
@@ -109,7 +110,7 @@ int main(int argc, char **argv)
     }
     for (unsigned i = 0; i < opts.workers; i++) {
         pthread_t thread;
-        int err = pthread_create(&thread, NULL, process_events, &w);
+        int err = start_background_thread(&thread, "worker", process_events, &w);
         if (err) {
             log_error("cannot start worker %u: %s", i, strerror(err));
             return 1;

@@ -31,6 +31,7 @@
 #include "queue.h"
 #include "request.h"
 #include "response.h"
+#include "thread.h"
 #include "work.h"
 
 /*** options ***/
@@ -128,7 +129,7 @@ int main(int argc, char **argv)
     for (unsigned i = 0; i < w.count; i++) {
         pthread_t thread;
         w.each[i] = (struct worker){.all = &w};
-        int err = pthread_create(&thread, NULL, process_events, &w.each[i]);
+        int err = start_background_thread(&thread, "worker", process_events, &w.each[i]);
         if (err) {
             log_error("cannot start worker %u: %s", i, strerror(err));
             return 1;

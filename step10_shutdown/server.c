@@ -39,6 +39,7 @@
 #include "queue.h"
 #include "request.h"
 #include "response.h"
+#include "thread.h"
 #include "work.h"
 
 /*** options ***/
@@ -162,7 +163,7 @@ int main(int argc, char **argv)
     }
     for (unsigned i = 0; i < w.count; i++) {
         w.each[i] = (struct worker){.all = &w};
-        int err = pthread_create(&w.each[i].thread, NULL, process_events, &w.each[i]);
+        int err = start_background_thread(&w.each[i].thread, "worker", process_events, &w.each[i]);
         if (err) {
             log_error("cannot start worker %u: %s", i, strerror(err));
             return 1;

@@ -185,6 +185,7 @@ static Suite *step05_suite(void)
     Suite *s = suite_create("step05_channel");
     TCase *tc = harness_tcase("channel");
     harness_add_shared_tests(tc, SERVER, HARNESS_JSON);
+    harness_add_background_threads_test(tc, SERVER, "processor");
     tcase_add_test(tc, test_conversation);
     tcase_add_test(tc, test_overload_is_rejected);
     tcase_add_test(tc, test_big_queue_accepts_everything);

@@ -183,6 +183,10 @@ void scenario_amplifying_slow_readers(struct server *srv);
 enum harness_replies { HARNESS_ECHO, HARNESS_JSON };
 void harness_add_shared_tests(TCase *tc, const char *server, enum harness_replies replies);
 
+/* For the threaded stages: a test that their threads named thread_name
+ * ("processor", "worker") run as SCHED_BATCH and the event loop does not. */
+void harness_add_background_threads_test(TCase *tc, const char *server, const char *thread_name);
+
 /* For the echo stages: on one connection, "complete\nunterminated" then a
  * half-close get "complete" back and then a clean close, no more. */
 void scenario_unterminated_last_line(struct server *srv);
