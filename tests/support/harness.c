@@ -971,36 +971,80 @@ static void restore_env(const char *name, char *old)
     free(old);
 }
 
+/* Starts the shared tests' stage with `library` preloaded and name=value
+ * in its environment (name may be NULL). */
+static void start_preloaded(struct server *srv, const char *library, const char *name,
+                            const char *value)
+{
+    char *old_preload, *old_value = NULL, *old_asan, asan[512];
+    const char *asan_was = getenv("ASAN_OPTIONS");
+    /* The preloaded library comes before the AddressSanitizer runtime. */
+    snprintf(asan, sizeof asan, "%s%sverify_asan_link_order=0", asan_was ? asan_was : "",
+             asan_was ? ":" : "");
+    set_env("LD_PRELOAD", library, &old_preload);
+    if (name)
+        set_env(name, value, &old_value);
+    set_env("ASAN_OPTIONS", asan, &old_asan);
+    server_start(srv, shared_tests_stage.server, NULL);
+    restore_env("LD_PRELOAD", old_preload);
+    if (name)
+        restore_env(name, old_value);
+    restore_env("ASAN_OPTIONS", old_asan);
+}
+
+/* A line the shared tests' stage answers, and its answer. */
+static void expect_served(struct client *c)
+{
+    if (shared_tests_stage.replies == HARNESS_ECHO)
+        client_expect_reply(c, "served", "served");
+    else
+        client_expect_reply(c, AMPLIFYING_PROBE, AMPLIFYING_PROBE_REPLY);
+}
+
 /* Watching a new client can fail (fs.epoll.max_user_watches reached, made to
  * happen here by fail_epoll_add.c): the server closes that client, pauses
  * accepting for a moment, and serves the next one. */
 START_TEST(test_watching_a_client_fails)
 {
-    char *old_preload, *old_fails, *old_asan, asan[512];
-    const char *asan_was = getenv("ASAN_OPTIONS");
-    /* The preloaded library comes before the AddressSanitizer runtime. */
-    snprintf(asan, sizeof asan, "%s%sverify_asan_link_order=0", asan_was ? asan_was : "",
-             asan_was ? ":" : "");
-    set_env("LD_PRELOAD", FAIL_EPOLL_ADD_LIB, &old_preload);
-    set_env("FAIL_CLIENT_ADDS", "1", &old_fails);
-    set_env("ASAN_OPTIONS", asan, &old_asan);
     struct server srv;
-    server_start(&srv, shared_tests_stage.server, NULL);
-    restore_env("LD_PRELOAD", old_preload);
-    restore_env("FAIL_CLIENT_ADDS", old_fails);
-    restore_env("ASAN_OPTIONS", old_asan);
-
+    start_preloaded(&srv, FAIL_EPOLL_ADD_LIB, "FAIL_CLIENT_ADDS", "1");
     struct client refused, served;
     client_connect(&refused, srv.port);
     client_expect_eof(&refused, HARNESS_REPLY_TIMEOUT_MS);
     server_wait_log(&srv, "pausing accepts", HARNESS_REPLY_TIMEOUT_MS);
     client_connect(&served, srv.port);
-    if (shared_tests_stage.replies == HARNESS_ECHO)
-        client_expect_reply(&served, "after the failure", "after the failure");
-    else
-        client_expect_reply(&served, AMPLIFYING_PROBE, AMPLIFYING_PROBE_REPLY);
+    expect_served(&served);
     client_close(&refused);
     client_close(&served);
+    server_stop(&srv);
+}
+END_TEST
+
+#define ACCEPT_STORM           300 /* connections waiting at once */
+#define ACCEPTS_PER_WAKEUP_MAX 64 /* what the stages accept per wake-up at most */
+
+/* A storm of connections is accepted a bounded batch per wake-up of the
+ * event loop (counted by count_accepts.c), so the clients already connected
+ * get their turn in between; and every connection of the storm is served. */
+START_TEST(test_accepts_per_wakeup_are_bounded)
+{
+    struct server srv;
+    start_preloaded(&srv, COUNT_ACCEPTS_LIB, NULL, NULL);
+    struct client *storm = calloc(ACCEPT_STORM, sizeof *storm);
+    require(storm != NULL, "out of memory");
+    server_signal(&srv, SIGSTOP); /* the kernel completes the connections meanwhile */
+    for (int i = 0; i < ACCEPT_STORM; i++)
+        client_connect(&storm[i], srv.port);
+    server_signal(&srv, SIGCONT);
+    for (int i = 0; i < ACCEPT_STORM; i++)
+        expect_served(&storm[i]);
+    long long longest;
+    require(server_log_count(&srv, "accept burst ", &longest) > 0, "no accept counted");
+    ck_assert_msg(longest <= ACCEPTS_PER_WAKEUP_MAX && longest > 1,
+                  "%s accepted %lld connections in one wake-up", srv.name, longest);
+    for (int i = 0; i < ACCEPT_STORM; i++)
+        client_close(&storm[i]);
+    free(storm);
     server_stop(&srv);
 }
 END_TEST
@@ -1013,6 +1057,7 @@ void harness_add_shared_tests(TCase *tc, const char *server, enum harness_replie
     if (replies == HARNESS_JSON)
         tcase_add_test(tc, test_clients_that_never_read_tiny_lines);
     tcase_add_test(tc, test_watching_a_client_fails);
+    tcase_add_test(tc, test_accepts_per_wakeup_are_bounded);
 }
 
 /* The stage the background-threads test runs against, and its threads' name. */
