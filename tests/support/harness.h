@@ -178,8 +178,9 @@ void scenario_amplifying_slow_readers(struct server *srv);
 /* The tests every event-loop stage shares, added to tc for the stage
  * `server`, whose replies are echoes (HARNESS_ECHO) or JSON (HARNESS_JSON):
  * scenario_tiny_output_cap() with a line it answers, for HARNESS_JSON also
- * scenario_amplifying_slow_readers(), and a client the server cannot watch
- * (epoll_ctl fails for it): closed, and the next client served. */
+ * scenario_amplifying_slow_readers(), a client the server cannot watch
+ * (epoll_ctl fails for it): closed, and the next client served; and a storm
+ * of waiting connections: accepted at most 64 per wake-up, every one served. */
 enum harness_replies { HARNESS_ECHO, HARNESS_JSON };
 void harness_add_shared_tests(TCase *tc, const char *server, enum harness_replies replies);
 
