@@ -9,7 +9,8 @@
  * (SCHED_BATCH). The scheduler then never lets waking it preempt the thread
  * that woke it: a worker woken for an event waits for a free moment instead
  * of pushing the event loop off its core. Both are set before this returns;
- * where the policy may not be set, the thread keeps the default one.
+ * where the policy may not be set, the thread keeps the default one (and a
+ * warning is logged).
  * Returns 0 or pthread_create's error number. */
 int start_background_thread(pthread_t *thread, const char *name, void *(*run)(void *), void *arg);
 

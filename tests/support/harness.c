@@ -1020,7 +1020,9 @@ START_TEST(test_watching_a_client_fails)
 }
 END_TEST
 
-#define ACCEPT_STORM           300 /* connections waiting at once */
+/* Connections waiting at once: more than one wake-up may take, fewer than the
+ * smallest listen backlog in use (net.core.somaxconn was 128 before Linux 5.4). */
+#define ACCEPT_STORM           100
 #define ACCEPTS_PER_WAKEUP_MAX 64 /* what the stages accept per wake-up at most */
 
 /* A storm of connections is accepted a bounded batch per wake-up of the
@@ -1088,8 +1090,9 @@ START_TEST(test_background_threads_run_as_batch)
             name[strcspn(name, "\n")] = '\0';
         fclose(comm);
         int policy = sched_getscheduler(tid);
-        if (tid == srv.pid)
-            ck_assert_msg(policy == SCHED_OTHER, "the event loop runs with policy %d", policy);
+        if (tid == srv.pid) /* as it was started: with this process's policy */
+            ck_assert_msg(policy == sched_getscheduler(0), "the event loop runs with policy %d",
+                          policy);
         else if (strcmp(name, background_stage.thread_name) == 0) {
             ck_assert_msg(policy == SCHED_BATCH, "%s thread %d runs with policy %d", name, (int)tid,
                           policy);
