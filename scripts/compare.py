@@ -159,10 +159,10 @@ def progress(text):
 class Server:
     """One stage listening on 127.0.0.1 with --port 0; its stderr goes to a log file."""
 
-    def __init__(self, stage, args, log_dir, tag):
+    def __init__(self, stage, args, log_path):
         self.stage = stage
         self.args = [str(a) for a in args]
-        self.log_path = log_dir / f"{STAGES[stage]}-{tag}.log"
+        self.log_path = log_path
         self.proc = None
         self.port = None
         self.stdout_rest = b""
@@ -247,11 +247,7 @@ class RedisServer(Server):
     persistence, on a free port; its log goes to a file."""
 
     def __init__(self, log_dir):
-        self.log_path = log_dir / "redis-server.log"
-        self.proc = None
-        self.port = None
-        self.stdout_rest = b""
-        self.stopped = None
+        super().__init__(None, [], log_dir / "redis-server.log")
 
     @staticmethod
     def binary():
@@ -435,7 +431,7 @@ class Results:
         return self.collect(self.loadgen(scenario, stage, label, argv))
 
     def server(self, stage, args, tag):
-        return Server(stage, args, self.log_dir, tag)
+        return Server(stage, args, self.log_dir / f"{STAGES[stage]}-{tag}.log")
 
 
 def median_of(samples, key):
