@@ -54,7 +54,7 @@ static inline enum req_kind pick_kind(struct worker *w)
 static inline const struct req_line *pick_request(struct worker *w)
 {
     enum req_kind kind = pick_kind(w);
-    uint32_t user = sampler_next(w->run->sampler, &w->rng); /* kinds without one ignore it */
+    uint32_t user = req_kind_has_user(kind) ? sampler_next(w->run->sampler, &w->rng) : 0;
     return pool_pick(w->run->pool, kind, user, (uint32_t)rng_next(&w->rng));
 }
 

@@ -32,6 +32,12 @@ enum req_kind {
 #define USER_PREFIX_MAX 32 /* bytes of printable ASCII before every user name */
 #define USER_NAME_MAX   80 /* room for one user name, prefix included */
 
+/* Whether requests of this kind are about one user (pool_pick's `user`). */
+static inline bool req_kind_has_user(enum req_kind kind)
+{
+    return kind == RK_EVENT || kind == RK_BALANCE || kind == RK_SET;
+}
+
 const char *req_kind_name(enum req_kind kind);
 bool req_kind_from_name(const char *name, size_t len, enum req_kind *kind);
 

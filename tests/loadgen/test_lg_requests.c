@@ -182,6 +182,23 @@ static void check_set_lines(uint32_t users, const char *prefix)
     pool_free(&pool);
 }
 
+/* The kinds that name a user pick their line by it, the others do not: a
+ * kind missing from req_kind_has_user would send every request for user 0. */
+START_TEST(test_kinds_with_a_user)
+{
+    struct req_pool pool;
+    ck_assert(pool_init(&pool, 10, ""));
+    ck_assert(pool_add_set_lines(&pool));
+    for (int k = 0; k < RK_COUNT; k++) {
+        bool by_user =
+            pool_pick(&pool, (enum req_kind)k, 3, 0) != pool_pick(&pool, (enum req_kind)k, 4, 0);
+        ck_assert_msg(by_user == req_kind_has_user((enum req_kind)k), "kind %s",
+                      req_kind_name((enum req_kind)k));
+    }
+    pool_free(&pool);
+}
+END_TEST
+
 START_TEST(test_set_lines)
 {
     check_set_lines(1000, "lg0123abcd-");
@@ -199,6 +216,7 @@ static Suite *requests_suite(void)
     tcase_add_test(tc, test_kind_names);
     tcase_add_test(tc, test_user_names);
     tcase_add_test(tc, test_set_lines);
+    tcase_add_test(tc, test_kinds_with_a_user);
     suite_add_tcase(s, tc);
     return s;
 }
