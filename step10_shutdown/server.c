@@ -60,7 +60,7 @@ static const struct stage_info stage = {
 #define ACCEPT_PAUSE_MS    100 /* out of file descriptors: stop accepting this long */
 #define ACCEPTS_PER_WAKEUP 64
 #define DRAIN_TICK_MS      20 /* while draining, look at the clock this often */
-#define LINGER_MS          1000 /* after the last reply, wait this long for the client's EOF */
+#define LINGER_MS          1000 /* half-closed: a client silent this long is closed (ms) */
 
 struct conn {
     int fd;
@@ -69,7 +69,8 @@ struct conn {
     struct framer in; /* its unfinished line */
     struct outbuf out; /* its replies the socket has not taken yet */
     bool draining; /* shutting down: it had its last read, nothing more is served */
-    uint64_t linger_until; /* half-closed: input is dropped until the EOF or this time (ms) */
+    uint64_t linger_until; /* half-closed: input is dropped until the EOF, or until the
+                            * client is silent until this time (ms) */
     struct conn *prev, *next; /* every open connection, for the drain */
 };
 
@@ -128,6 +129,7 @@ static void answer_health(struct server *s);
 static void *process_events(void *arg);
 static void on_signal(struct server *s);
 static void begin_shutdown(struct server *s, int signo);
+static void linger(struct server *s, struct conn *c);
 static void expire_drain(struct server *s);
 static int finish(struct server *s);
 
@@ -307,8 +309,7 @@ static bool after_send(struct server *s, struct conn *c, enum send_status st)
         return close_conn(s, c);
     if (c->draining && st == SEND_DONE && !c->linger_until) {
         shutdown(c->fd, SHUT_WR); /* all answered: the client sees EOF */
-        /* Then we wait for the client's own EOF, so that closing sends no reset. */
-        c->linger_until = monotonic_ms() + LINGER_MS;
+        linger(s, c);
     }
     bool holding = framer_holds(&c->in);
     uint32_t want = 0;
@@ -340,6 +341,8 @@ static bool on_readable(struct server *s, struct conn *c)
         }
         c->eof = n == 0; /* an unfinished last line is not a line: it gets no reply */
         bytes = (struct chunk){s->read_buf, (size_t)n};
+        if (c->linger_until && n > 0)
+            linger(s, c); /* still sending: wait on for its EOF */
     }
     /* Draining: what comes after the last read is dropped. */
     if (!c->draining && !handle_input(s, c, &bytes)) {
@@ -532,8 +535,19 @@ static void begin_shutdown(struct server *s, int signo)
     }
 }
 
-/* Half-closed clients that have not sent their EOF within LINGER_MS are
- * closed anyway: they have every reply. */
+/* A half-closed client has every reply and our EOF; we wait for its own EOF
+ * and drop what it still sends, since closing with its input unread would
+ * send a reset, and a reset can make the client's kernel discard replies it
+ * has not read yet. A client that keeps sending is waited for until the
+ * drain deadline; one silent for LINGER_MS is closed then: nothing of its
+ * input is left unread, so closing sends no reset. */
+static void linger(struct server *s, struct conn *c)
+{
+    uint64_t until = monotonic_ms() + LINGER_MS;
+    c->linger_until = until < s->drain_deadline ? until : s->drain_deadline;
+}
+
+/* Closes the half-closed clients that have been silent for LINGER_MS. */
 static void expire_drain(struct server *s)
 {
     uint64_t now = monotonic_ms();

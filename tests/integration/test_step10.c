@@ -224,6 +224,7 @@ struct pipelined {
     size_t block_len;
     size_t sent; /* bytes of the stream sent so far */
     struct tally t;
+    bool send_closed; /* sending failed: the server had closed */
     bool eof;
 };
 
@@ -249,8 +250,15 @@ static void pump(struct pipelined *p)
             budget -= (size_t)n;
             continue;
         }
-        ck_assert_msg(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR),
-                      "send: %s", n < 0 ? strerror(errno) : "sent nothing");
+        ck_assert_msg(n < 0, "send: sent nothing");
+        if (errno == EPIPE || errno == ECONNRESET) {
+            /* The server has closed: the replies and its EOF must still be
+             * there to read, which read_replies checks. */
+            p->send_closed = true;
+            return;
+        }
+        ck_assert_msg(errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR, "send: %s",
+                      strerror(errno));
         if (errno != EINTR)
             return;
     }
@@ -259,7 +267,9 @@ static void pump(struct pipelined *p)
 /* Many connections write pipelined events and health queries without pause;
  * SIGTERM arrives in the middle. Every client gets complete lines, with any
  * shutting_down or draining reply after every other, then EOF; the server
- * exits 0, having processed exactly the events its clients saw accepted. */
+ * exits 0, having processed exactly the events its clients saw accepted.
+ * A client that still writes after the server closed may be reset: it then
+ * stops writing, and must still read every reply and the EOF. */
 START_TEST(test_sigterm_under_pipelined_load)
 {
     static struct pipelined p[LOAD_CONNS];
@@ -287,7 +297,8 @@ START_TEST(test_sigterm_under_pipelined_load)
         unsigned who[LOAD_CONNS], n = 0;
         for (unsigned k = 0; k < LOAD_CONNS; k++)
             if (!p[k].eof) {
-                fds[n] = (struct pollfd){.fd = p[k].c.fd, .events = POLLIN | POLLOUT};
+                fds[n] = (struct pollfd){.fd = p[k].c.fd,
+                                         .events = POLLIN | (p[k].send_closed ? 0 : POLLOUT)};
                 who[n++] = k;
             }
         long long left = deadline - now_ms();
@@ -456,6 +467,51 @@ static struct event_tally start_with_full_queue(struct server *srv, struct clien
     return t;
 }
 
+#define STILL_SENDING_MS  1500 /* longer than the server waits for a silent client */
+#define STILL_SENDING_GAP 20
+#define UNREAD_EVENTS     200
+
+/* A client that reads nothing yet and goes on sending after the signal, for
+ * longer than the server waits for a silent one: the server drops what it
+ * sends and waits for its EOF (the drain allows 30 s) instead of closing
+ * with its input unread, which would send a reset. Its sends keep
+ * succeeding, and then it reads every reply and the EOF. */
+START_TEST(test_a_client_still_sending_is_not_reset)
+{
+    static struct client c;
+    struct server srv;
+    server_start(&srv, SERVER, "--drain-timeout-ms", "30000", "--log-level", "debug", NULL);
+    client_connect(&c, srv.port);
+    for (unsigned i = 0; i < UNREAD_EVENTS; i++)
+        client_send_str(&c, EVENT_LINE("slow-reader") "\n");
+    server_wait_processed(&srv, UNREAD_EVENTS);
+
+    server_signal(&srv, SIGTERM);
+    server_wait_log(&srv, "draining", T);
+    for (long long end = now_ms() + STILL_SENDING_MS; now_ms() < end;) {
+        client_send_str(&c, HEALTH "\n"); /* fails once the server has reset us */
+        struct timespec gap = {0, STILL_SENDING_GAP * 1000000L};
+        nanosleep(&gap, NULL); /* the pace of a slow client, not a wait for an event */
+    }
+    char line[512];
+    for (unsigned i = 0; i < UNREAD_EVENTS; i++) {
+        int n = client_read_line(&c, line, sizeof line, T);
+        ck_assert_msg(n >= 0, "reply %u of %d: %s", i, UNREAD_EVENTS,
+                      n == CLIENT_TIMEOUT ? "none"
+                      : n == CLIENT_EOF   ? "EOF"
+                                          : "connection reset");
+        ck_assert_str_eq(line, ACCEPTED);
+    }
+    client_expect_eof(&c, T);
+    client_close(&c);
+
+    expect_exit(&srv, 0, HARNESS_STOP_TIMEOUT_MS);
+    struct metrics_reply m = final_metrics(&srv);
+    server_cleanup(&srv);
+    expect_final_counts(m, UNREAD_EVENTS, 0);
+}
+END_TEST
+
 /* The drain waits for the workers: every accepted event is processed
  * before the final line and the exit, however long the queue. */
 START_TEST(test_drain_finishes_the_backlog)
@@ -614,6 +670,7 @@ static Suite *step10_suite(void)
     TCase *drain = harness_tcase("drain");
     tcase_add_test(drain, test_sigterm_under_pipelined_load);
     tcase_add_loop_test(drain, test_lines_read_at_the_signal_are_answered, 0, 2);
+    tcase_add_test(drain, test_a_client_still_sending_is_not_reset);
     tcase_add_test(drain, test_drain_finishes_the_backlog);
     tcase_add_loop_test(drain, test_second_signal_exits_at_once, 0, 2);
     tcase_add_loop_test(drain, test_drain_timeout, 0, 2);
