@@ -1,52 +1,135 @@
 #include "queue.h"
 
+#include <linux/futex.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* How often a worker looks again at an empty ring before it sleeps: a few
+ * microseconds. Longer spinning takes the core from the event loop, which
+ * shares the machine's few cores with the workers. */
+#define SPINS 200
+
+/* A long read's events are published this many at a time, not all at its
+ * end: the workers start on them sooner, and a read of more events than the
+ * ring holds is not refused while the workers wait. */
+#define PUBLISH_EVERY 64
+
+static void futex_wait(_Atomic uint32_t *word, uint32_t expected)
+{
+    /* Returns at once unless *word still holds expected: a wake-up between
+     * reading it and sleeping is not lost. */
+    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
+}
+
+static void futex_wake(_Atomic uint32_t *word, int waiters)
+{
+    syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE_PRIVATE, waiters, NULL, NULL, 0);
+}
+
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
 
 bool queue_init(struct queue *q, size_t cap)
 {
-    *q = (struct queue){.cap = cap, .items = malloc(cap * sizeof(struct queued_event))};
-    if (!q->items)
+    *q = (struct queue){.cap = cap, .slots = malloc(cap * sizeof(struct slot))};
+    if (!q->slots)
         return false;
-    pthread_mutex_init(&q->lock, NULL);
-    pthread_cond_init(&q->not_empty, NULL);
+    for (size_t i = 0; i < cap; i++)
+        atomic_init(&q->slots[i].turn, i);
     return true;
 }
 
 void queue_destroy(struct queue *q)
 {
-    pthread_cond_destroy(&q->not_empty);
-    pthread_mutex_destroy(&q->lock);
-    free(q->items);
+    free(q->slots);
 }
 
 bool queue_try_push(struct queue *q, const struct queued_event *e)
 {
-    pthread_mutex_lock(&q->lock);
-    bool room = q->len < q->cap;
-    if (room) {
-        q->items[(q->head + q->len) % q->cap] = *e;
-        q->len++;
-        pthread_cond_signal(&q->not_empty);
-    }
-    pthread_mutex_unlock(&q->lock);
-    return room;
+    struct slot *slot = &q->slots[q->next % q->cap];
+    if (atomic_load_explicit(&slot->turn, memory_order_acquire) != q->next)
+        return false; /* the event cap positions back is not taken yet: full */
+    slot->event = *e;
+    q->next++;
+    if (q->next - atomic_load_explicit(&q->tail, memory_order_relaxed) >= PUBLISH_EVERY)
+        queue_publish(q);
+    return true;
 }
 
-void queue_pop(struct queue *q, struct queued_event *e)
+/* Wakes one sleeping worker, if there is one. The fence orders what was
+ * published before the look at sleepers; a worker announces itself before it
+ * looks at the ring (take_or_sleep), so one of the two sees the other. */
+static void wake_a_sleeper(struct queue *q)
 {
-    pthread_mutex_lock(&q->lock);
-    while (q->len == 0)
-        pthread_cond_wait(&q->not_empty, &q->lock);
-    *e = q->items[q->head];
-    q->head = (q->head + 1) % q->cap;
-    q->len--;
-    pthread_mutex_unlock(&q->lock);
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&q->sleepers, memory_order_relaxed) == 0)
+        return;
+    atomic_fetch_add_explicit(&q->wakeups, 1, memory_order_seq_cst);
+    futex_wake(&q->wakeups, 1);
+}
+
+void queue_publish(struct queue *q)
+{
+    if (atomic_load_explicit(&q->tail, memory_order_relaxed) == q->next)
+        return; /* nothing new */
+    atomic_store_explicit(&q->tail, q->next, memory_order_release);
+    wake_a_sleeper(q);
+}
+
+/* Claims up to max published events and copies them out; 0 if none. */
+static size_t try_take(struct queue *q, struct queued_event *out, size_t max)
+{
+    size_t head = atomic_load_explicit(&q->head, memory_order_relaxed), n;
+    do {
+        size_t tail = atomic_load_explicit(&q->tail, memory_order_acquire);
+        n = tail - head < max ? tail - head : max;
+        if (n == 0)
+            return 0;
+    } while (!atomic_compare_exchange_weak_explicit(&q->head, &head, head + n, memory_order_relaxed,
+                                                    memory_order_relaxed));
+    for (size_t i = 0; i < n; i++) {
+        struct slot *slot = &q->slots[(head + i) % q->cap];
+        out[i] = slot->event;
+        /* Free for the position cap further on: the producer may reuse it. */
+        atomic_store_explicit(&slot->turn, head + i + q->cap, memory_order_release);
+    }
+    return n;
+}
+
+size_t queue_take(struct queue *q, struct queued_event *out, size_t max)
+{
+    for (;;) {
+        for (int spin = 0; spin < SPINS; spin++) {
+            size_t n = try_take(q, out, max);
+            if (n > 0) {
+                if (queue_len(q) > 0)
+                    wake_a_sleeper(q); /* more than this worker took: share it */
+                return n;
+            }
+            cpu_relax();
+        }
+        /* Announce the sleep, then look once more: an event published
+         * meanwhile is either seen here or its producer sees a sleeper. */
+        uint32_t seen = atomic_load_explicit(&q->wakeups, memory_order_seq_cst);
+        atomic_fetch_add_explicit(&q->sleepers, 1, memory_order_seq_cst);
+        atomic_thread_fence(memory_order_seq_cst);
+        size_t n = try_take(q, out, max);
+        if (n == 0)
+            futex_wait(&q->wakeups, seen);
+        atomic_fetch_sub_explicit(&q->sleepers, 1, memory_order_relaxed);
+        if (n > 0)
+            return n;
+    }
 }
 
 size_t queue_len(struct queue *q)
 {
-    pthread_mutex_lock(&q->lock);
-    size_t len = q->len;
-    pthread_mutex_unlock(&q->lock);
-    return len;
+    size_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
+    size_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    return tail > head ? tail - head : 0; /* read apart: never negative, even so */
 }

@@ -50,6 +50,7 @@ static const struct stage_info stage = {
 #define MAX_EVENTS         256
 #define ACCEPT_PAUSE_MS    100 /* out of file descriptors: stop accepting this long */
 #define ACCEPTS_PER_WAKEUP 64
+#define TAKE_BATCH         32 /* events a worker takes off the queue at once */
 
 struct conn {
     int fd;
@@ -105,6 +106,7 @@ static void queue_event(struct server *s, const struct request *req);
 static void answer_balance(struct server *s, const struct request *req);
 static void answer_metrics(struct server *s);
 static void *process_events(void *arg);
+static void apply_event(struct workers *w, const struct queued_event *e);
 
 /*** main ***/
 
@@ -279,7 +281,9 @@ static bool on_readable(struct server *s, struct conn *c)
         c->eof = n == 0; /* an unfinished last line is not a line: it gets no reply */
         bytes = (struct chunk){s->read_buf, (size_t)n};
     }
-    if (!handle_input(s, c, &bytes)) {
+    bool served = handle_input(s, c, &bytes);
+    queue_publish(&s->queue); /* this read's events, to the workers in one go */
+    if (!served) {
         outbuf_clear(&s->replies);
         return close_conn(s, c);
     }
@@ -384,29 +388,34 @@ static void answer_metrics(struct server *s)
 
 /*** processing ***/
 
-/* A worker thread: takes events off the queue and applies them, one at a
- * time, without a lock: the balances are lock-free. It is registered with
- * RCU, as every thread that reads the table must be. An event that would overflow a balance is not
- * applied, is logged, and counts as processed. */
+/* A worker thread: takes events off the queue in batches and applies them
+ * without a lock: the balances are lock-free. It is registered with RCU, as
+ * every thread that reads the table must be. An event that would overflow a
+ * balance is not applied, is logged, and counts as processed. */
 static void *process_events(void *arg)
 {
     struct worker *self = arg;
     struct workers *w = self->all;
     urcu_memb_register_thread();
     for (;;) {
-        struct queued_event e;
-        queue_pop(w->queue, &e);
-        simulate_work(w->work_us);
-        int64_t balance;
-        bool applied = accounts_apply(&w->balances, e.user, e.user_len, e.delta, &balance);
-        if (applied)
-            log_debug("balance of '%.*s' is now %" PRId64, (int)e.user_len, e.user, balance);
-        else
-            log_warn("event not applied: the balance of '%.*s' would overflow", (int)e.user_len,
-                     e.user);
-        atomic_fetch_add_explicit(&self->processed, 1, memory_order_relaxed);
+        struct queued_event batch[TAKE_BATCH];
+        size_t n = queue_take(w->queue, batch, TAKE_BATCH);
+        for (size_t i = 0; i < n; i++)
+            apply_event(w, &batch[i]);
+        atomic_fetch_add_explicit(&self->processed, n, memory_order_relaxed);
         if (log_enabled(LOG_DEBUG) && queue_len(w->queue) == 0)
             log_debug("queue empty: %" PRIu64 " events processed", count_processed(w));
     }
     return NULL;
+}
+
+static void apply_event(struct workers *w, const struct queued_event *e)
+{
+    simulate_work(w->work_us);
+    int64_t balance;
+    if (accounts_apply(&w->balances, e->user, e->user_len, e->delta, &balance))
+        log_debug("balance of '%.*s' is now %" PRId64, (int)e->user_len, e->user, balance);
+    else
+        log_warn("event not applied: the balance of '%.*s' would overflow", (int)e->user_len,
+                 e->user);
 }

@@ -59,6 +59,7 @@ static const struct stage_info stage = {
 #define MAX_EVENTS         256
 #define ACCEPT_PAUSE_MS    100 /* out of file descriptors: stop accepting this long */
 #define ACCEPTS_PER_WAKEUP 64
+#define TAKE_BATCH         32 /* events a worker takes off the queue at once */
 #define DRAIN_TICK_MS      20 /* while draining, look at the clock this often */
 #define LINGER_MS          1000 /* half-closed: a client silent this long is closed (ms) */
 
@@ -127,6 +128,7 @@ static void answer_balance(struct server *s, const struct request *req);
 static void answer_metrics(struct server *s);
 static void answer_health(struct server *s);
 static void *process_events(void *arg);
+static void apply_event(struct workers *w, const struct queued_event *e);
 static void on_signal(struct server *s);
 static void begin_shutdown(struct server *s, int signo);
 static void linger(struct server *s, struct conn *c);
@@ -345,7 +347,9 @@ static bool on_readable(struct server *s, struct conn *c)
             linger(s, c); /* still sending: wait on for its EOF */
     }
     /* Draining: what comes after the last read is dropped. */
-    if (!c->draining && !handle_input(s, c, &bytes)) {
+    bool served = c->draining || handle_input(s, c, &bytes);
+    queue_publish(&s->queue); /* this read's events, to the workers in one go */
+    if (!served) {
         outbuf_clear(&s->replies);
         return close_conn(s, c);
     }
@@ -466,26 +470,21 @@ static void answer_metrics(struct server *s)
 
 /*** processing ***/
 
-/* A worker thread: takes events off the queue and applies them, one at a
- * time, without a lock: the balances are lock-free. It is registered with
- * RCU, as every thread that reads the table must be. An event that would overflow a balance is not
- * applied, is logged, and counts as processed. */
+/* A worker thread: takes events off the queue in batches and applies them
+ * without a lock: the balances are lock-free. It is registered with RCU, as
+ * every thread that reads the table must be. An event that would overflow a
+ * balance is not applied, is logged, and counts as processed. */
 static void *process_events(void *arg)
 {
     struct worker *self = arg;
     struct workers *w = self->all;
     urcu_memb_register_thread();
-    struct queued_event e;
-    while (queue_pop(w->queue, &e)) { /* until the queue is closed and empty */
-        simulate_work(w->work_us);
-        int64_t balance;
-        bool applied = accounts_apply(&w->balances, e.user, e.user_len, e.delta, &balance);
-        if (applied)
-            log_debug("balance of '%.*s' is now %" PRId64, (int)e.user_len, e.user, balance);
-        else
-            log_warn("event not applied: the balance of '%.*s' would overflow", (int)e.user_len,
-                     e.user);
-        atomic_fetch_add_explicit(&self->processed, 1, memory_order_relaxed);
+    struct queued_event batch[TAKE_BATCH];
+    size_t n;
+    while ((n = queue_take(w->queue, batch, TAKE_BATCH)) > 0) { /* until closed and empty */
+        for (size_t i = 0; i < n; i++)
+            apply_event(w, &batch[i]);
+        atomic_fetch_add_explicit(&self->processed, n, memory_order_relaxed);
         if (log_enabled(LOG_DEBUG) && queue_len(w->queue) == 0)
             log_debug("queue empty: %" PRIu64 " events processed", count_processed(w));
     }
@@ -494,6 +493,17 @@ static void *process_events(void *arg)
     if (write(w->exited_fd, &one, sizeof one) < 0)
         log_error("cannot report a worker's exit: %s", strerror(errno));
     return NULL;
+}
+
+static void apply_event(struct workers *w, const struct queued_event *e)
+{
+    simulate_work(w->work_us);
+    int64_t balance;
+    if (accounts_apply(&w->balances, e->user, e->user_len, e->delta, &balance))
+        log_debug("balance of '%.*s' is now %" PRId64, (int)e->user_len, e->user, balance);
+    else
+        log_warn("event not applied: the balance of '%.*s' would overflow", (int)e->user_len,
+                 e->user);
 }
 
 /*** shutdown ***/

@@ -83,6 +83,16 @@ START_TEST(test_metrics_under_load)
 }
 END_TEST
 
+/* A sleeping worker is woken for one event after an idle pause. */
+START_TEST(test_wakeups_after_idle)
+{
+    struct server srv;
+    server_start(&srv, SERVER, "--log-level", "debug", "--workers", "2", NULL);
+    scenario_wakeups_after_idle(&srv);
+    server_stop(&srv);
+}
+END_TEST
+
 static Suite *step09_suite(void)
 {
     Suite *s = suite_create(SERVER);
@@ -94,6 +104,7 @@ static Suite *step09_suite(void)
     tcase_add_test(tc, test_exact_balances_and_metrics);
     tcase_add_test(tc, test_dropped_counts_busy_replies);
     tcase_add_test(tc, test_metrics_under_load);
+    tcase_add_test(tc, test_wakeups_after_idle);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -208,6 +208,16 @@ START_TEST(test_metrics_under_load)
 }
 END_TEST
 
+/* A sleeping worker is woken for one event after an idle pause. */
+START_TEST(test_wakeups_after_idle)
+{
+    struct server srv;
+    server_start(&srv, SERVER, "--log-level", "debug", "--workers", "2", NULL);
+    unsigned accepted = scenario_wakeups_after_idle(&srv);
+    expect_final_counts(stop_gracefully(&srv), accepted, 0);
+}
+END_TEST
+
 /*** a drain under load ***/
 
 #define LOAD_CONNS        8
@@ -665,6 +675,7 @@ static Suite *step10_suite(void)
     tcase_add_test(commands, test_health_and_balances);
     tcase_add_loop_test(commands, test_final_metrics_after_load, 0, 2);
     tcase_add_test(commands, test_metrics_under_load);
+    tcase_add_test(commands, test_wakeups_after_idle);
     suite_add_tcase(s, commands);
 
     TCase *drain = harness_tcase("drain");

@@ -1536,3 +1536,25 @@ struct event_tally scenario_metrics_under_load(struct server *srv)
     server_expect_metrics_at_rest(srv, l.tally);
     return l.tally;
 }
+
+#define IDLE_ROUNDS 40
+
+/* One event after each idle pause, long enough sometimes for every worker
+ * to fall asleep: each is processed with no further traffic (the server's
+ * debug log says so), or the wake-up was lost and the test times out. */
+unsigned scenario_wakeups_after_idle(struct server *srv)
+{
+    static const long pauses_us[] = {0, 10, 100, 1000, 5000, 20000};
+    static struct client c;
+    client_connect(&c, srv->port);
+    for (unsigned i = 0; i < IDLE_ROUNDS; i++) {
+        long us = pauses_us[i % (sizeof pauses_us / sizeof *pauses_us)];
+        struct timespec pause = {us / 1000000, us % 1000000 * 1000};
+        nanosleep(&pause, NULL); /* the idle time is the scenario, not a wait */
+        client_expect_reply(&c, "{\"user\":\"idle\",\"action\":\"buy\",\"amount\":1}",
+                            ACCEPTED_LINE);
+        server_wait_processed(srv, i + 1);
+    }
+    client_close(&c);
+    return IDLE_ROUNDS;
+}

@@ -313,6 +313,10 @@ struct event_tally scenario_exact_balances_overloaded(struct server *srv, const 
  * well-formed, received >= processed + dropped, no counter going back, none
  * behind the replies already seen; at rest as server_expect_metrics_at_rest(). */
 struct event_tally scenario_metrics_under_load(struct server *srv);
+/* Stages 09-10 (--log-level debug): events one at a time after idle pauses
+ * are each processed with no further traffic: no wake-up of a worker is
+ * lost. Returns how many events were accepted. */
+unsigned scenario_wakeups_after_idle(struct server *srv);
 
 #ifndef HARNESS_IMPLEMENTATION
 #define event_append(...)                  HARNESS_AT(event_append(__VA_ARGS__))
@@ -331,6 +335,7 @@ struct event_tally scenario_metrics_under_load(struct server *srv);
     HARNESS_AT(scenario_exact_balances_overloaded(__VA_ARGS__))
 #define scenario_overload(...)           HARNESS_AT(scenario_overload(__VA_ARGS__))
 #define scenario_metrics_under_load(...) HARNESS_AT(scenario_metrics_under_load(__VA_ARGS__))
+#define scenario_wakeups_after_idle(...) HARNESS_AT(scenario_wakeups_after_idle(__VA_ARGS__))
 #endif
 
 #endif

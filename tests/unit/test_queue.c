@@ -1,33 +1,13 @@
 /* Stage 05's bounded queue (step05_channel/queue.c): full, empty, the ring
- * wrapping around, and one producer and one consumer thread hammering it.
- * Every item carries its sequence number in delta and in its user, so a lost,
- * repeated, reordered or torn item shows where it happens. */
+ * wrapping around, and one producer and one consumer thread hammering it. */
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "queue.h"
+#include "queued_items.h"
 #include "unit.h"
-
-/* The item with sequence number seq. */
-static struct queued_event item(size_t seq)
-{
-    struct queued_event e = {.delta = (int64_t)seq};
-    e.user_len = (size_t)snprintf(e.user, sizeof e.user, "user-%zu", seq);
-    return e;
-}
-
-/* Why e is not item(seq), or NULL if it is. */
-static const char *mismatch(const struct queued_event *e, size_t seq)
-{
-    struct queued_event want = item(seq);
-    if (e->delta != want.delta)
-        return "wrong delta";
-    if (e->user_len != want.user_len || memcmp(e->user, want.user, want.user_len) != 0)
-        return "wrong user";
-    return NULL;
-}
 
 static void push(struct queue *q, size_t seq)
 {

@@ -11,6 +11,9 @@
  * first complaint here instead, and threads_run() fails the test on it. */
 void complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Fails the test if a thread has complained. */
+void threads_check_complaints(void);
+
 /* Runs writer((void *)i) for i in [0, writers) and reader((void *)i) for i in
  * [writers, writers + readers), joins the writers, then tells the readers
  * (threads_writers_done()) and joins them. Fails the test on a complaint. */
