@@ -22,10 +22,13 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <linux/sockios.h>
 
 #include <urcu/urcu-memb.h>
 
@@ -61,7 +64,7 @@ static const struct stage_info stage = {
 #define ACCEPTS_PER_WAKEUP 64
 #define TAKE_BATCH         32 /* events a worker takes off the queue at once */
 #define DRAIN_TICK_MS      20 /* while draining, look at the clock this often */
-#define LINGER_MS          1000 /* half-closed: a client silent this long is closed (ms) */
+#define LINGER_MS          1000 /* half-closed: a client silent this long may be closed (ms) */
 
 struct conn {
     int fd;
@@ -545,25 +548,35 @@ static void begin_shutdown(struct server *s, int signo)
     }
 }
 
-/* A half-closed client has every reply and our EOF; we wait for its own EOF
- * and drop what it still sends, since closing with its input unread would
- * send a reset, and a reset can make the client's kernel discard replies it
- * has not read yet. A client that keeps sending is waited for until the
- * drain deadline; one silent for LINGER_MS is closed then: nothing of its
- * input is left unread, so closing sends no reset. */
+/* A half-closed client has every reply and our EOF, in its socket or on the
+ * way; we wait for its own EOF and drop what it still sends. Closing sooner
+ * risks a reset: closing with its input unread sends one, and so does our
+ * kernel when it sends more to the closed socket; a reset throws away
+ * whatever of ours the client has not acknowledged yet, replies included.
+ * So a client that keeps sending is waited for until the drain deadline; one
+ * silent for LINGER_MS is closed sooner, but only once it has acknowledged
+ * everything we sent, EOF included: then it has nothing left to lose. */
 static void linger(struct server *s, struct conn *c)
 {
     uint64_t until = monotonic_ms() + LINGER_MS;
     c->linger_until = until < s->drain_deadline ? until : s->drain_deadline;
 }
 
-/* Closes the half-closed clients that have been silent for LINGER_MS. */
+/* Whether the client has acknowledged every byte we sent, and our EOF. */
+static bool all_acknowledged(int fd)
+{
+    int unacknowledged;
+    return ioctl(fd, SIOCOUTQ, &unacknowledged) == 0 && unacknowledged == 0;
+}
+
+/* Closes the half-closed clients that have been silent for LINGER_MS and
+ * have acknowledged everything. */
 static void expire_drain(struct server *s)
 {
     uint64_t now = monotonic_ms();
     for (struct conn *c = s->conn_list, *next; c; c = next) {
         next = c->next;
-        if (c->linger_until && now >= c->linger_until)
+        if (c->linger_until && now >= c->linger_until && all_acknowledged(c->fd))
             close_conn(s, c);
     }
 }

@@ -522,6 +522,52 @@ START_TEST(test_a_client_still_sending_is_not_reset)
 }
 END_TEST
 
+#define SMALL_WINDOW 4096 /* the client's receive buffer: a few kilobytes of replies */
+#define WINDOW_EVENTS                                                                              \
+    550 /* 12 KB of replies: more than the window, less than the                                   \
+         * server's socket buffer takes at once */
+#define SILENT_MS 1500 /* longer than the server waits for a silent client */
+
+/* A client that reads nothing, with a small receive window, so that part of
+ * its replies waits, unacknowledged, in the server's socket when the server
+ * half-closes; it then stays silent for longer than the server waits for a
+ * silent client, sends one line more, and only then reads. Closing the
+ * connection while replies were unacknowledged would let that line draw a
+ * reset that throws them away: every reply and the EOF must still come. */
+START_TEST(test_a_silent_client_gets_every_reply)
+{
+    static struct client c;
+    struct server srv;
+    server_start(&srv, SERVER, "--drain-timeout-ms", "30000", "--log-level", "debug", NULL);
+    client_connect_rcvbuf(&c, srv.port, SMALL_WINDOW);
+    for (unsigned i = 0; i < WINDOW_EVENTS; i++)
+        client_send_str(&c, EVENT_LINE("silent") "\n");
+    server_wait_processed(&srv, WINDOW_EVENTS);
+
+    server_signal(&srv, SIGTERM);
+    server_wait_log(&srv, "draining", T);
+    struct timespec silence = {SILENT_MS / 1000, SILENT_MS % 1000 * 1000000L};
+    nanosleep(&silence, NULL); /* the client's silence is the behaviour under test */
+    client_send_str(&c, HEALTH "\n");
+    char line[512];
+    for (unsigned i = 0; i < WINDOW_EVENTS; i++) {
+        int n = client_read_line(&c, line, sizeof line, T);
+        ck_assert_msg(n >= 0, "reply %u of %d: %s", i, WINDOW_EVENTS,
+                      n == CLIENT_TIMEOUT ? "none"
+                      : n == CLIENT_EOF   ? "EOF"
+                                          : "connection reset");
+        ck_assert_str_eq(line, ACCEPTED);
+    }
+    client_expect_eof(&c, T);
+    client_close(&c);
+
+    expect_exit(&srv, 0, HARNESS_STOP_TIMEOUT_MS);
+    struct metrics_reply m = final_metrics(&srv);
+    server_cleanup(&srv);
+    expect_final_counts(m, WINDOW_EVENTS, 0);
+}
+END_TEST
+
 /* The drain waits for the workers: every accepted event is processed
  * before the final line and the exit, however long the queue. */
 START_TEST(test_drain_finishes_the_backlog)
@@ -682,6 +728,7 @@ static Suite *step10_suite(void)
     tcase_add_test(drain, test_sigterm_under_pipelined_load);
     tcase_add_loop_test(drain, test_lines_read_at_the_signal_are_answered, 0, 2);
     tcase_add_test(drain, test_a_client_still_sending_is_not_reset);
+    tcase_add_test(drain, test_a_silent_client_gets_every_reply);
     tcase_add_test(drain, test_drain_finishes_the_backlog);
     tcase_add_loop_test(drain, test_second_signal_exits_at_once, 0, 2);
     tcase_add_loop_test(drain, test_drain_timeout, 0, 2);

@@ -551,9 +551,17 @@ long server_check_rss_growth(struct server *srv, long before_kib, long max_kib)
 
 int client_connect(struct client *c, int port)
 {
+    return client_connect_rcvbuf(c, port, 0);
+}
+
+int client_connect_rcvbuf(struct client *c, int port, int rcvbuf)
+{
     c->start = c->end = 0;
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     require(c->fd >= 0, "socket: %s", strerror(errno));
+    if (rcvbuf > 0) /* before connecting: the window is agreed then */
+        require(setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) == 0,
+                "SO_RCVBUF: %s", strerror(errno));
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(c->fd, (struct sockaddr *)&addr, sizeof addr) != 0) {

@@ -109,6 +109,8 @@ struct client {
 /* Connects to 127.0.0.1:port (blocking socket, TCP_NODELAY) within
  * HARNESS_REPLY_TIMEOUT_MS, or fails the test. Returns c->fd. */
 int client_connect(struct client *c, int port);
+/* The same with a receive buffer of rcvbuf bytes (0: the system's). */
+int client_connect_rcvbuf(struct client *c, int port, int rcvbuf);
 void client_close(struct client *c);
 /* Makes the socket non-blocking (the send helpers still wait for room). */
 void client_set_nonblocking(struct client *c);
@@ -211,6 +213,7 @@ void harness_set_site(const char *file, int line);
 #define server_cpu_ms(...)            HARNESS_AT(server_cpu_ms(__VA_ARGS__))
 #define server_check_rss_growth(...)  HARNESS_AT(server_check_rss_growth(__VA_ARGS__))
 #define client_connect(...)           HARNESS_AT(client_connect(__VA_ARGS__))
+#define client_connect_rcvbuf(...)    HARNESS_AT(client_connect_rcvbuf(__VA_ARGS__))
 #define client_set_nonblocking(...)   HARNESS_AT(client_set_nonblocking(__VA_ARGS__))
 #define client_shutdown_write(...)    HARNESS_AT(client_shutdown_write(__VA_ARGS__))
 #define client_send_all(...)          HARNESS_AT(client_send_all(__VA_ARGS__))
