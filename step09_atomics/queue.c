@@ -84,14 +84,16 @@ void queue_publish(struct queue *q)
 /* Claims up to max published events and copies them out; 0 if none. */
 static size_t try_take(struct queue *q, struct queued_event *out, size_t max)
 {
-    size_t head = atomic_load_explicit(&q->head, memory_order_relaxed), n;
+    /* Acquire on head too: a head moved by another worker comes with the tail
+     * that worker saw, so the tail read next is never behind it. */
+    size_t head = atomic_load_explicit(&q->head, memory_order_acquire), n;
     do {
         size_t tail = atomic_load_explicit(&q->tail, memory_order_acquire);
         n = tail - head < max ? tail - head : max;
         if (n == 0)
             return 0;
-    } while (!atomic_compare_exchange_weak_explicit(&q->head, &head, head + n, memory_order_relaxed,
-                                                    memory_order_relaxed));
+    } while (!atomic_compare_exchange_weak_explicit(&q->head, &head, head + n, memory_order_acq_rel,
+                                                    memory_order_acquire));
     for (size_t i = 0; i < n; i++) {
         struct slot *slot = &q->slots[(head + i) % q->cap];
         out[i] = slot->event;
