@@ -477,6 +477,27 @@ static struct event_tally start_with_full_queue(struct server *srv, struct clien
     return t;
 }
 
+/* The end of a drain for a client that reads late: its events replies, all
+ * accepted, then EOF (no reset); the server exits 0, having processed them. */
+static void expect_late_reader_served(struct server *srv, struct client *c, unsigned events)
+{
+    char line[512];
+    for (unsigned i = 0; i < events; i++) {
+        int n = client_read_line(c, line, sizeof line, T);
+        ck_assert_msg(n >= 0, "reply %u of %u: %s", i, events,
+                      n == CLIENT_TIMEOUT ? "none"
+                      : n == CLIENT_EOF   ? "EOF"
+                                          : "connection reset");
+        ck_assert_str_eq(line, ACCEPTED);
+    }
+    client_expect_eof(c, T);
+    client_close(c);
+    expect_exit(srv, 0, HARNESS_STOP_TIMEOUT_MS);
+    struct metrics_reply m = final_metrics(srv);
+    server_cleanup(srv);
+    expect_final_counts(m, events, 0);
+}
+
 #define STILL_SENDING_MS  1500 /* longer than the server waits for a silent client */
 #define STILL_SENDING_GAP 20
 #define UNREAD_EVENTS     200
@@ -503,30 +524,15 @@ START_TEST(test_a_client_still_sending_is_not_reset)
         struct timespec gap = {0, STILL_SENDING_GAP * 1000000L};
         nanosleep(&gap, NULL); /* the pace of a slow client, not a wait for an event */
     }
-    char line[512];
-    for (unsigned i = 0; i < UNREAD_EVENTS; i++) {
-        int n = client_read_line(&c, line, sizeof line, T);
-        ck_assert_msg(n >= 0, "reply %u of %d: %s", i, UNREAD_EVENTS,
-                      n == CLIENT_TIMEOUT ? "none"
-                      : n == CLIENT_EOF   ? "EOF"
-                                          : "connection reset");
-        ck_assert_str_eq(line, ACCEPTED);
-    }
-    client_expect_eof(&c, T);
-    client_close(&c);
-
-    expect_exit(&srv, 0, HARNESS_STOP_TIMEOUT_MS);
-    struct metrics_reply m = final_metrics(&srv);
-    server_cleanup(&srv);
-    expect_final_counts(m, UNREAD_EVENTS, 0);
+    expect_late_reader_served(&srv, &c, UNREAD_EVENTS);
 }
 END_TEST
 
 #define SMALL_WINDOW 4096 /* the client's receive buffer: a few kilobytes of replies */
-#define WINDOW_EVENTS                                                                              \
-    550 /* 12 KB of replies: more than the window, less than the                                   \
-         * server's socket buffer takes at once */
-#define SILENT_MS 1500 /* longer than the server waits for a silent client */
+/* 12 KB of replies: more than the window, less than the server's socket
+ * buffer takes at once. */
+#define WINDOW_EVENTS 550
+#define SILENT_MS     1500 /* longer than the server waits for a silent client */
 
 /* A client that reads nothing, with a small receive window, so that part of
  * its replies waits, unacknowledged, in the server's socket when the server
@@ -549,22 +555,7 @@ START_TEST(test_a_silent_client_gets_every_reply)
     struct timespec silence = {SILENT_MS / 1000, SILENT_MS % 1000 * 1000000L};
     nanosleep(&silence, NULL); /* the client's silence is the behaviour under test */
     client_send_str(&c, HEALTH "\n");
-    char line[512];
-    for (unsigned i = 0; i < WINDOW_EVENTS; i++) {
-        int n = client_read_line(&c, line, sizeof line, T);
-        ck_assert_msg(n >= 0, "reply %u of %d: %s", i, WINDOW_EVENTS,
-                      n == CLIENT_TIMEOUT ? "none"
-                      : n == CLIENT_EOF   ? "EOF"
-                                          : "connection reset");
-        ck_assert_str_eq(line, ACCEPTED);
-    }
-    client_expect_eof(&c, T);
-    client_close(&c);
-
-    expect_exit(&srv, 0, HARNESS_STOP_TIMEOUT_MS);
-    struct metrics_reply m = final_metrics(&srv);
-    server_cleanup(&srv);
-    expect_final_counts(m, WINDOW_EVENTS, 0);
+    expect_late_reader_served(&srv, &c, WINDOW_EVENTS);
 }
 END_TEST
 

@@ -1,5 +1,6 @@
 #include "queued_items.h"
 
+#include <check.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,4 +19,10 @@ const char *mismatch(const struct queued_event *e, size_t seq)
     if (e->user_len != want.user_len || memcmp(e->user, want.user, want.user_len) != 0)
         return "wrong user";
     return NULL;
+}
+
+void push(struct queue *q, size_t seq)
+{
+    struct queued_event e = item(seq);
+    ck_assert_msg(queue_try_push(q, &e), "push of item %zu refused", seq);
 }

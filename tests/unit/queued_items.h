@@ -11,6 +11,9 @@
 /* The item with sequence number seq. */
 struct queued_event item(size_t seq);
 
+/* Pushes item(seq), which the queue must take at once, or fails the test. */
+void push(struct queue *q, size_t seq);
+
 /* Why e is not item(seq), or NULL if it is. */
 const char *mismatch(const struct queued_event *e, size_t seq);
 

@@ -9,12 +9,6 @@
 #include "queued_items.h"
 #include "unit.h"
 
-static void push(struct queue *q, size_t seq)
-{
-    struct queued_event e = item(seq);
-    ck_assert_msg(queue_try_push(q, &e), "push of item %zu refused", seq);
-}
-
 static void expect_pop(struct queue *q, size_t seq)
 {
     struct queued_event e;

@@ -17,12 +17,6 @@
 
 #define POISON (-1) /* the delta of an item that tells its taker to stop */
 
-static void push(struct queue *q, size_t seq)
-{
-    struct queued_event e = item(seq);
-    ck_assert_msg(queue_try_push(q, &e), "push of item %zu refused", seq);
-}
-
 /* Pushes e, retrying (and publishing, so that room can be made) while the
  * ring is full. */
 static void push_when_room(struct queue *q, const struct queued_event *e)
