@@ -55,11 +55,27 @@ void queue_destroy(struct queue *q)
     free(q->slots);
 }
 
-bool queue_try_push(struct queue *q, const struct queued_event *e)
+/* Positions are counted, never wrapped: 64 bits last for ever. */
+_Static_assert(sizeof(size_t) >= 8, "positions need 64 bits");
+
+/* Whether the slot for the next position is free: the event cap positions
+ * back has been taken. */
+static bool room_for_next(struct queue *q)
 {
     struct slot *slot = &q->slots[q->next % q->cap];
-    if (atomic_load_explicit(&slot->turn, memory_order_acquire) != q->next)
-        return false; /* the event cap positions back is not taken yet: full */
+    return atomic_load_explicit(&slot->turn, memory_order_acquire) == q->next;
+}
+
+bool queue_try_push(struct queue *q, const struct queued_event *e)
+{
+    if (!room_for_next(q)) {
+        /* Full. With a small --queue-cap it can fill within one read, with
+         * events the workers cannot see yet: publish them, or no room is
+         * ever made. */
+        queue_publish(q);
+        return false;
+    }
+    struct slot *slot = &q->slots[q->next % q->cap];
     slot->event = *e;
     q->next++;
     if (q->next - atomic_load_explicit(&q->tail, memory_order_relaxed) >= PUBLISH_EVERY)
@@ -109,16 +125,22 @@ static size_t try_take(struct queue *q, struct queued_event *out, size_t max)
     return n;
 }
 
+/* A worker took n events: if some are left, another sleeping worker may
+ * take them meanwhile. */
+static size_t share_the_rest(struct queue *q, size_t n)
+{
+    if (queue_len(q) > 0)
+        wake_a_sleeper(q);
+    return n;
+}
+
 size_t queue_take(struct queue *q, struct queued_event *out, size_t max)
 {
     for (;;) {
         for (uint64_t start = monotonic_ns();;) {
             size_t n = try_take(q, out, max);
-            if (n > 0) {
-                if (queue_len(q) > 0)
-                    wake_a_sleeper(q); /* more than this worker took: share it */
-                return n;
-            }
+            if (n > 0)
+                return share_the_rest(q, n);
             if (monotonic_ns() - start >= SPIN_NS)
                 break;
             cpu_relax();
@@ -133,7 +155,7 @@ size_t queue_take(struct queue *q, struct queued_event *out, size_t max)
             futex_wait(&q->wakeups, seen);
         atomic_fetch_sub_explicit(&q->sleepers, 1, memory_order_relaxed);
         if (n > 0)
-            return n;
+            return share_the_rest(q, n);
     }
 }
 

@@ -107,6 +107,7 @@ static void answer_balance(struct server *s, const struct request *req);
 static void answer_metrics(struct server *s);
 static void *process_events(void *arg);
 static void apply_event(struct workers *w, const struct queued_event *e);
+static void log_if_queue_empty(struct workers *w);
 
 /*** main ***/
 
@@ -397,14 +398,19 @@ static void *process_events(void *arg)
     struct worker *self = arg;
     struct workers *w = self->all;
     urcu_memb_register_thread();
+    /* With simulated work, one event at a time: the work dwarfs the cost of
+     * taking it, and each event goes to whichever worker is free. */
+    size_t batch_max = w->work_us > 0 ? 1 : TAKE_BATCH;
+    uint64_t done = 0;
     for (;;) {
         struct queued_event batch[TAKE_BATCH];
-        size_t n = queue_take(w->queue, batch, TAKE_BATCH);
-        for (size_t i = 0; i < n; i++)
+        size_t n = queue_take(w->queue, batch, batch_max);
+        for (size_t i = 0; i < n; i++) {
             apply_event(w, &batch[i]);
-        atomic_fetch_add_explicit(&self->processed, n, memory_order_relaxed);
-        if (log_enabled(LOG_DEBUG) && queue_len(w->queue) == 0)
-            log_debug("queue empty: %" PRIu64 " events processed", count_processed(w));
+            /* Only this thread writes it; release: the balance first. */
+            atomic_store_explicit(&self->processed, ++done, memory_order_release);
+        }
+        log_if_queue_empty(w);
     }
     return NULL;
 }
@@ -418,4 +424,16 @@ static void apply_event(struct workers *w, const struct queued_event *e)
     else
         log_warn("event not applied: the balance of '%.*s' would overflow", (int)e->user_len,
                  e->user);
+}
+
+/* For the debug log (tests wait for it): when the queue is empty, how many
+ * events all workers have processed. The fence pairs with the other
+ * workers' own: of two workers finishing at once, at least one sees both
+ * counts, so the total is logged by the last to finish. */
+static void log_if_queue_empty(struct workers *w)
+{
+    if (!log_enabled(LOG_DEBUG) || queue_len(w->queue) > 0)
+        return;
+    atomic_thread_fence(memory_order_seq_cst);
+    log_debug("queue empty: %" PRIu64 " events processed", count_processed(w));
 }

@@ -132,6 +132,7 @@ static void answer_metrics(struct server *s);
 static void answer_health(struct server *s);
 static void *process_events(void *arg);
 static void apply_event(struct workers *w, const struct queued_event *e);
+static void log_if_queue_empty(struct workers *w);
 static void on_signal(struct server *s);
 static void begin_shutdown(struct server *s, int signo);
 static void linger(struct server *s, struct conn *c);
@@ -482,14 +483,19 @@ static void *process_events(void *arg)
     struct worker *self = arg;
     struct workers *w = self->all;
     urcu_memb_register_thread();
+    /* With simulated work, one event at a time: the work dwarfs the cost of
+     * taking it, and each event goes to whichever worker is free. */
+    size_t batch_max = w->work_us > 0 ? 1 : TAKE_BATCH;
+    uint64_t done = 0;
     struct queued_event batch[TAKE_BATCH];
     size_t n;
-    while ((n = queue_take(w->queue, batch, TAKE_BATCH)) > 0) { /* until closed and empty */
-        for (size_t i = 0; i < n; i++)
+    while ((n = queue_take(w->queue, batch, batch_max)) > 0) { /* until closed and empty */
+        for (size_t i = 0; i < n; i++) {
             apply_event(w, &batch[i]);
-        atomic_fetch_add_explicit(&self->processed, n, memory_order_relaxed);
-        if (log_enabled(LOG_DEBUG) && queue_len(w->queue) == 0)
-            log_debug("queue empty: %" PRIu64 " events processed", count_processed(w));
+            /* Only this thread writes it; release: the balance first. */
+            atomic_store_explicit(&self->processed, ++done, memory_order_release);
+        }
+        log_if_queue_empty(w);
     }
     urcu_memb_unregister_thread();
     uint64_t one = 1;
@@ -507,6 +513,18 @@ static void apply_event(struct workers *w, const struct queued_event *e)
     else
         log_warn("event not applied: the balance of '%.*s' would overflow", (int)e->user_len,
                  e->user);
+}
+
+/* For the debug log (tests wait for it): when the queue is empty, how many
+ * events all workers have processed. The fence pairs with the other
+ * workers' own: of two workers finishing at once, at least one sees both
+ * counts, so the total is logged by the last to finish. */
+static void log_if_queue_empty(struct workers *w)
+{
+    if (!log_enabled(LOG_DEBUG) || queue_len(w->queue) > 0)
+        return;
+    atomic_thread_fence(memory_order_seq_cst);
+    log_debug("queue empty: %" PRIu64 " events processed", count_processed(w));
 }
 
 /*** shutdown ***/
@@ -569,14 +587,23 @@ static bool all_acknowledged(int fd)
     return ioctl(fd, SIOCOUTQ, &unacknowledged) == 0 && unacknowledged == 0;
 }
 
-/* Closes the half-closed clients that have been silent for LINGER_MS and
- * have acknowledged everything. */
+/* Whether nothing the client sent waits unread: closing then sends no reset. */
+static bool nothing_unread(int fd)
+{
+    int unread;
+    return ioctl(fd, FIONREAD, &unread) == 0 && unread == 0;
+}
+
+/* Closes the half-closed clients that have been silent for LINGER_MS, have
+ * acknowledged everything, and have nothing unread (input that came since
+ * the last read is read, and dropped, by the next turn of the loop). */
 static void expire_drain(struct server *s)
 {
     uint64_t now = monotonic_ms();
     for (struct conn *c = s->conn_list, *next; c; c = next) {
         next = c->next;
-        if (c->linger_until && now >= c->linger_until && all_acknowledged(c->fd))
+        if (c->linger_until && now >= c->linger_until && all_acknowledged(c->fd) &&
+            nothing_unread(c->fd))
             close_conn(s, c);
     }
 }
@@ -610,10 +637,11 @@ static bool join_workers(struct server *s)
  * is freed. Exit status 0, or 1 if the drain ran out of time. */
 static int finish(struct server *s)
 {
-    size_t cut = 0; /* connections whose replies were not all sent by the deadline */
+    size_t cut = 0; /* connections whose replies may not all reach the client */
     while (s->conn_list) {
-        cut += s->conn_list->linger_until == 0;
-        close_conn(s, s->conn_list);
+        struct conn *c = s->conn_list;
+        cut += c->linger_until == 0 || !all_acknowledged(c->fd);
+        close_conn(s, c);
     }
     bool joined = join_workers(s);
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -554,6 +555,11 @@ START_TEST(test_a_silent_client_gets_every_reply)
     server_wait_log(&srv, "draining", T);
     struct timespec silence = {SILENT_MS / 1000, SILENT_MS % 1000 * 1000000L};
     nanosleep(&silence, NULL); /* the client's silence is the behaviour under test */
+    int delivered;
+    ck_assert_int_eq(ioctl(c.fd, FIONREAD, &delivered), 0);
+    ck_assert_msg((size_t)delivered < WINDOW_EVENTS * (sizeof ACCEPTED),
+                  "all %d bytes of replies reached the client: nothing was left to lose",
+                  delivered);
     client_send_str(&c, HEALTH "\n");
     expect_late_reader_served(&srv, &c, WINDOW_EVENTS);
 }
