@@ -135,6 +135,25 @@ START_TEST(test_wrap_around_keeps_order)
 }
 END_TEST
 
+/* A ring filled by pushes alone (a --queue-cap smaller than one read's
+ * events) publishes them when it refuses the next, so that the workers can
+ * make room. */
+START_TEST(test_full_ring_publishes_before_refusing)
+{
+    struct queue q;
+    ck_assert(queue_init(&q, 4));
+    for (size_t i = 0; i < 4; i++)
+        push(&q, i);
+    ck_assert_uint_eq(queue_len(&q), 0);
+    struct queued_event extra = item(99);
+    ck_assert(!queue_try_push(&q, &extra));
+    ck_assert_uint_eq(queue_len(&q), 4);
+    ck_assert_uint_eq(expect_take(&q, 8, 0), 4);
+    push(&q, 4);
+    queue_destroy(&q);
+}
+END_TEST
+
 START_TEST(test_capacity_one)
 {
     struct queue q;
@@ -410,6 +429,7 @@ static Suite *ring_suite(void)
     tcase_add_test(tc, test_take_in_batches);
     tcase_add_test(tc, test_full_ring_refuses_at_once);
     tcase_add_test(tc, test_wrap_around_keeps_order);
+    tcase_add_test(tc, test_full_ring_publishes_before_refusing);
     tcase_add_test(tc, test_capacity_one);
 #ifdef RING_CLOSES
     tcase_add_test(tc, test_close_lets_the_rest_be_taken);
