@@ -7,6 +7,8 @@
 
 #include <cJSON.h>
 
+#include "json_strict.h"
+
 /* cJSON ends its strings at the first NUL, so a "\u0000" escape (or a raw NUL
  * byte) would silently cut a user name short: "a\u0000b" would read as "a".
  * Turning each into U+0001 first keeps the string's length, keeps the line
@@ -82,7 +84,8 @@ static bool read_user(const cJSON *obj, struct request *req)
     return true;
 }
 
-static bool read_event(const cJSON *obj, struct request *req)
+/* amount_text: where the object's first "amount" member's value is written. */
+static bool read_event(const cJSON *obj, struct json_span amount_text, struct request *req)
 {
     if (!read_user(obj, req))
         return false;
@@ -97,15 +100,11 @@ static bool read_event(const cJSON *obj, struct request *req)
     else
         return false;
 
-    /* cJSON gives every number as a double: check it is a whole number in range. */
+    /* cJSON gives every number as a double, rounded: the amount is judged on
+     * its text instead. */
     const cJSON *amount = cJSON_GetObjectItemCaseSensitive(obj, "amount");
-    if (!cJSON_IsNumber(amount))
-        return false;
-    double v = amount->valuedouble;
-    if (!(v >= 1 && v <= AMOUNT_MAX) || floor(v) != v)
-        return false;
-    req->amount = (int64_t)v;
-    return true;
+    return cJSON_IsNumber(amount) && amount_text.start &&
+           json_whole_number(amount_text.start, amount_text.len, 1, AMOUNT_MAX, &req->amount);
 }
 
 static enum command command_named(const cJSON *type)
@@ -121,7 +120,7 @@ static enum command command_named(const cJSON *type)
     return COMMAND_UNKNOWN;
 }
 
-static void classify(const cJSON *root, struct request *req)
+static void classify(const cJSON *root, struct json_span amount_text, struct request *req)
 {
     if (!cJSON_IsObject(root)) {
         req->reason = REASON_INVALID_EVENT;
@@ -135,7 +134,7 @@ static void classify(const cJSON *root, struct request *req)
             req->reason = REASON_INVALID_EVENT;
         return;
     }
-    if (read_event(root, req))
+    if (read_event(root, amount_text, req))
         req->kind = REQUEST_EVENT;
     else
         req->reason = REASON_INVALID_EVENT;
@@ -153,6 +152,13 @@ static bool only_whitespace(const char *p, const char *end)
 void request_parse_cjson(char *line, size_t len, struct request *req)
 {
     *req = (struct request){.kind = REQUEST_INVALID, .reason = REASON_NONE};
+    /* What RFC 8259 does not accept is not JSON, whatever cJSON would make
+     * of it. */
+    struct json_span amount_text;
+    if (!json_check_strict(line, len, &amount_text)) {
+        req->reason = REASON_INVALID_JSON;
+        return;
+    }
     hide_nul_characters(line, len);
 
     /* cJSON 1.7.15 may read one byte past a length-bounded buffer: line[len]
@@ -164,7 +170,7 @@ void request_parse_cjson(char *line, size_t len, struct request *req)
         cJSON_Delete(root);
         return;
     }
-    classify(root, req);
+    classify(root, amount_text, req);
     cJSON_Delete(root);
 }
 

@@ -5,7 +5,9 @@
  * an event of that shape built from the input, amount and whitespace chosen by its first bytes
  * (check_generated), so that most runs reach the end of the fast path. Wherever the fast path
  * accepts a line, the cJSON path must read it as a valid event with the same user, action and
- * amount, field by field; request_parse must give the cJSON path's answer for every line. The
+ * amount, field by field; request_parse must give the cJSON path's answer for every line; and a
+ * line is answered invalid_json exactly when an RFC 8259 recognizer written apart for this
+ * (strict_reference.c) rejects it. The
  * fast path gets a copy of exactly len bytes, with no NUL after it, so that AddressSanitizer sees
  * any read past the line; it must not write to the line. Every violated invariant ends in
  * abort(). */
@@ -17,8 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_strict.h"
 #include "request.h"
 #include "request_internal.h"
+#include "strict_reference.h"
 
 /*** checks ***/
 
@@ -77,8 +81,12 @@ static void check_line(const char *line, size_t len)
     free(copy);
 
     check_same(&whole, &slow);
+    /* Not JSON exactly when the reference says RFC 8259 rejects it. */
+    bool json = reference_is_json(line, len, JSON_MAX_DEPTH);
+    CHECK((slow.reason == REASON_INVALID_JSON) == !json);
     if (!accepted)
         return;
+    CHECK(json);
     CHECK(slow.kind == REQUEST_EVENT);
     CHECK(fast.kind == REQUEST_EVENT);
     check_same(&fast, &slow);

@@ -83,7 +83,7 @@ static const struct exchange conversation[] = {
     {EVENT("\"a\\u001fb\"", "\"buy\"", "1"), INVALID_EVENT},
     {EVENT("\"a\\u007fb\"", "\"buy\"", "1"), INVALID_EVENT},
     {EVENT("\"a\\nb\"", "\"buy\"", "1"), INVALID_EVENT},
-    {EVENT("\"a\tb\"", "\"buy\"", "1"), INVALID_EVENT},
+    {EVENT("\"a\tb\"", "\"buy\"", "1"), INVALID_JSON}, /* a raw tab in a string */
     {EVENT("\"\xff\xfe\"", "\"buy\"", "1"), INVALID_EVENT},
     {EVENT("\"\xc3\"", "\"buy\"", "1"), INVALID_EVENT},
 

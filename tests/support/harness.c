@@ -950,6 +950,42 @@ START_TEST(test_tiny_output_cap)
 }
 END_TEST
 
+#define INVALID_JSON_REPLY  "{\"status\":\"error\",\"reason\":\"invalid_json\"}"
+#define INVALID_EVENT_REPLY "{\"status\":\"error\",\"reason\":\"invalid_event\"}"
+#define STRICT_EVENT(amount, user)                                                                 \
+    "{\"user\":\"" user "\",\"action\":\"buy\",\"amount\":" amount "}"
+
+/* Every parsing stage holds to RFC 8259 where cJSON would not, and judges
+ * the amount on its text: a double would round these to whole numbers. */
+START_TEST(test_strict_json_over_the_wire)
+{
+    static const struct {
+        const char *request, *reply;
+    } lines[] = {
+        {STRICT_EVENT("012", "alice"), INVALID_JSON_REPLY},
+        {STRICT_EVENT("-01", "alice"), INVALID_JSON_REPLY},
+        {STRICT_EVENT("1.", "alice"), INVALID_JSON_REPLY},
+        {STRICT_EVENT("2.e3", "alice"), INVALID_JSON_REPLY},
+        {STRICT_EVENT("1", "\\uqqqq"), INVALID_JSON_REPLY},
+        {STRICT_EVENT("1", "a\tb"), INVALID_JSON_REPLY},
+        {"\xef\xbb\xbf" STRICT_EVENT("1", "alice"), INVALID_JSON_REPLY},
+        {"{\"type\":\"x\"}\f", INVALID_JSON_REPLY},
+        {STRICT_EVENT("999999999.99999999", "alice"), INVALID_EVENT_REPLY},
+        {STRICT_EVENT("1.0000000000000001", "alice"), INVALID_EVENT_REPLY},
+        {STRICT_EVENT("0.99999999999999999", "alice"), INVALID_EVENT_REPLY},
+        {STRICT_EVENT("1e400", "alice"), INVALID_EVENT_REPLY},
+    };
+    struct server srv;
+    struct client c;
+    server_start(&srv, shared_tests_stage.server, NULL);
+    client_connect(&c, srv.port);
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+        client_expect_reply(&c, lines[i].request, lines[i].reply);
+    client_close(&c);
+    server_stop(&srv);
+}
+END_TEST
+
 /* Tiny invalid lines get replies 20 times their size: each client's unread
  * replies stay near the output cap, not a whole read's worth. */
 START_TEST(test_clients_that_never_read_tiny_lines)
@@ -1064,8 +1100,10 @@ void harness_add_shared_tests(TCase *tc, const char *server, enum harness_replie
     shared_tests_stage.server = server;
     shared_tests_stage.replies = replies;
     tcase_add_test(tc, test_tiny_output_cap);
-    if (replies == HARNESS_JSON)
+    if (replies == HARNESS_JSON) {
         tcase_add_test(tc, test_clients_that_never_read_tiny_lines);
+        tcase_add_test(tc, test_strict_json_over_the_wire);
+    }
     tcase_add_test(tc, test_watching_a_client_fails);
     tcase_add_test(tc, test_accepts_per_wakeup_are_bounded);
 }
