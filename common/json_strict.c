@@ -69,39 +69,51 @@ static bool read_escape(struct reader *r, unsigned *code)
     return true;
 }
 
+/* Whether the string between start and stop (its escapes already checked)
+ * reads "amount" once unescaped. */
+static bool unescapes_to_amount(const char *start, const char *stop)
+{
+    static const char amount[] = "amount";
+    struct reader r = {.p = start, .end = stop};
+    size_t matched = 0;
+    while (r.p < r.end) {
+        unsigned code = (unsigned char)*r.p;
+        if (code == '\\')
+            read_escape(&r, &code);
+        else
+            r.p++;
+        if (matched == sizeof amount - 1 || code != (unsigned char)amount[matched])
+            return false;
+        matched++;
+    }
+    return matched == sizeof amount - 1;
+}
+
 /* A string, from its opening quote. If is_amount is not NULL, says whether
  * the string reads "amount" once unescaped. Raw bytes from 0x80 up are left
  * to the checks of the fields that hold them (a user name must be UTF-8). */
 static bool read_string(struct reader *r, bool *is_amount)
 {
-    static const char amount[] = "amount";
-    size_t matched = 0;
-    bool same = true;
-    r->p++;
-    while (r->p < r->end) {
-        unsigned char c = (unsigned char)*r->p;
+    const char *start = ++r->p;
+    bool escapes = false;
+    for (;;) {
+        /* Most bytes are plain: skip them in a tight loop. */
+        while (r->p < r->end && (unsigned char)*r->p >= 0x20 && *r->p != '"' && *r->p != '\\')
+            r->p++;
+        if (r->p == r->end || (unsigned char)*r->p < 0x20)
+            return false; /* no closing quote, or a control character not escaped */
+        if (*r->p == '"')
+            break;
         unsigned code;
-        if (c == '"') {
-            r->p++;
-            if (is_amount)
-                *is_amount = same && matched == sizeof amount - 1;
-            return true;
-        }
-        if (c < 0x20)
-            return false; /* a control character must be escaped */
-        if (c == '\\') {
-            if (!read_escape(r, &code))
-                return false;
-        } else {
-            code = c;
-            r->p++;
-        }
-        if (same && matched < sizeof amount - 1 && code == (unsigned char)amount[matched])
-            matched++;
-        else
-            same = false;
+        if (!read_escape(r, &code))
+            return false;
+        escapes = true;
     }
-    return false; /* no closing quote */
+    const char *stop = r->p++;
+    if (is_amount)
+        *is_amount = escapes ? unescapes_to_amount(start, stop)
+                             : stop - start == 6 && memcmp(start, "amount", 6) == 0;
+    return true;
 }
 
 /* -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)? */
