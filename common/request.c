@@ -1,7 +1,6 @@
 #include "request.h"
 #include "request_internal.h"
 
-#include <math.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -9,16 +8,15 @@
 
 #include "json_strict.h"
 
-/* cJSON ends its strings at the first NUL, so a "\u0000" escape (or a raw NUL
- * byte) would silently cut a user name short: "a\u0000b" would read as "a".
- * Turning each into U+0001 first keeps the string's length, keeps the line
- * exactly as valid or invalid JSON as it was, and leaves a control character
- * that the user name check rejects. */
+/* cJSON ends its strings at the first NUL, so a "\u0000" escape would
+ * silently cut a user name short: "a\u0000b" would read as "a". (A raw NUL
+ * byte never gets this far: it is not JSON.) Turning each such escape into
+ * "\u0001" first keeps the string's length, keeps the line exactly as valid
+ * JSON as it was, and leaves a control character that the user name check
+ * rejects. */
 static void hide_nul_characters(char *line, size_t len)
 {
     char *end = line + len;
-    for (char *p = memchr(line, '\0', len); p; p = memchr(p, '\0', (size_t)(end - p)))
-        *p = '\x01';
     /* Most lines have no backslash at all: memchr finds that out fast. */
     for (char *p = memchr(line, '\\', len); p && end - p > 1;
          p = memchr(p + 2, '\\', (size_t)(end - p - 2))) {
