@@ -36,11 +36,11 @@ build/bin/:
                 line's `processed` against the `accepted` replies loadgen got.
    latency      (03, 10) 100 connections: capacity with one request in flight
                 each (closed loop), then an open loop at half of it: p50, p99
-                (docs/TARGETS.md: p99 < 1 ms) and loadgen's own send lag.
+                (docs/PERFORMANCE.md: p99 < 1 ms) and loadgen's own send lag.
    redis        (10) stage 10's events against Redis's SET (redis-server from
                 Debian, default configuration, no persistence, on a free port),
                 the same loadgen at 64 x 64 and 1000 x 16 in interleaved rounds
-                (docs/TARGETS.md: stage 10 >= 1.5 x Redis).
+                (docs/PERFORMANCE.md: stage 10 >= 1.5 x Redis).
 
 3. writes results/compare.md (tables, one verdict per scenario computed from the
    numbers), results/compare.json (every raw loadgen JSON and the derived
@@ -90,7 +90,7 @@ STAGES = {
 }
 EVENT_LINE = b'{"user":"alice","action":"buy","amount":1}\n'
 TOOL_BOUND_SHARE = 0.70       # a stage at >= 70 % of loadgen's ceiling may be tool-bound
-RSS_TARGET_BYTES = 256        # docs/TARGETS.md: 10,000 idle connections, <= 256 B each
+RSS_TARGET_BYTES = 256        # docs/PERFORMANCE.md: 10,000 idle connections, <= 256 B each
 SERVER_START_S = 5.0
 SERVER_STOP_S = 8.0           # stage 10 drains for up to 5 s by default
 NOFILE_MARGIN = 256
@@ -976,7 +976,7 @@ def verdict_drain(result):
 
 
 LATENCY_CONNS = 100
-LATENCY_P99_TARGET_US = 1000  # docs/TARGETS.md: open loop at half of capacity, 100 conns
+LATENCY_P99_TARGET_US = 1000  # docs/PERFORMANCE.md: open loop at half of capacity, 100 conns
 
 
 def scenario_latency(res):
@@ -1011,8 +1011,8 @@ def verdict_latency(result):
             f"{fmt_us(LATENCY_P99_TARGET_US)}: " + "; ".join(parts) + ".")
 
 
-REDIS_SHAPES = [(64, 64), (1000, 16)]   # docs/TARGETS.md's two: connections x in flight
-REDIS_TARGET_RATIO = 1.5                # docs/TARGETS.md: stage 10 >= 1.5 x Redis SET
+REDIS_SHAPES = [(64, 64), (1000, 16)]   # docs/PERFORMANCE.md's two: connections x in flight
+REDIS_TARGET_RATIO = 1.5                # docs/PERFORMANCE.md: stage 10 >= 1.5 x Redis SET
 
 
 def scenario_redis(res):
@@ -1465,7 +1465,7 @@ def detail_latency(result):
         lines.append(row_md([stage_tag(s), fmt_rate(r["capacity_rps"]), fmt_rate(r["rate_rps"]),
                              fmt_rate(r["replies_rps"]), fmt_us(r["p50_us"]), fmt_us(r["p99_us"]),
                              fmt_us(r["p999_us"]), fmt_us(r["send_lag_p99_us"])]))
-    lines += ["", f"Target (docs/TARGETS.md): p99 < {fmt_us(LATENCY_P99_TARGET_US)}. Latency counts "
+    lines += ["", f"Target (docs/PERFORMANCE.md): p99 < {fmt_us(LATENCY_P99_TARGET_US)}. Latency counts "
               "from each request's intended send time, so loadgen's own lateness (send lag) is "
               "part of it: on 2 shared cores the tool and the server compete for the CPU."]
     return "\n".join(lines)
@@ -1480,7 +1480,7 @@ def detail_redis(result):
         lines.append(row_md([f"{r['conns']} × {r['pipeline']}", fmt_rate(r["step10_rps"]),
                              fmt_rate(r["redis_rps"]), fmt_x(r["ratio"]),
                              fmt_us(r["step10_p99_us"]), fmt_us(r["redis_p99_us"])]))
-    lines += ["", f"Target (docs/TARGETS.md): step10 ≥ {fmt_x(REDIS_TARGET_RATIO)} Redis. loadgen sends "
+    lines += ["", f"Target (docs/PERFORMANCE.md): step10 ≥ {fmt_x(REDIS_TARGET_RATIO)} Redis. loadgen sends "
               "Redis `SET <user> <amount>` in RESP (`--mix set=100`), the same users as the "
               "events; the rates count accepted events and `+OK` replies."]
     return "\n".join(lines)
