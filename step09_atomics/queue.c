@@ -58,24 +58,24 @@ void queue_destroy(struct queue *q)
 /* Positions are counted, never wrapped: 64 bits last for ever. */
 _Static_assert(sizeof(size_t) >= 8, "positions need 64 bits");
 
-/* Whether the slot for the next position is free: the event cap positions
- * back has been taken. */
-static bool room_for_next(struct queue *q)
+/* The slot for the next position if it is free (the event cap positions
+ * back has been taken), else NULL. */
+static struct slot *free_slot(struct queue *q)
 {
     struct slot *slot = &q->slots[q->next % q->cap];
-    return atomic_load_explicit(&slot->turn, memory_order_acquire) == q->next;
+    return atomic_load_explicit(&slot->turn, memory_order_acquire) == q->next ? slot : NULL;
 }
 
 bool queue_try_push(struct queue *q, const struct queued_event *e)
 {
-    if (!room_for_next(q)) {
+    struct slot *slot = free_slot(q);
+    if (!slot) {
         /* Full. With a small --queue-cap it can fill within one read, with
          * events the workers cannot see yet: publish them, or no room is
          * ever made. */
         queue_publish(q);
         return false;
     }
-    struct slot *slot = &q->slots[q->next % q->cap];
     slot->event = *e;
     q->next++;
     if (q->next - atomic_load_explicit(&q->tail, memory_order_relaxed) >= PUBLISH_EVERY)
@@ -85,7 +85,7 @@ bool queue_try_push(struct queue *q, const struct queued_event *e)
 
 /* Wakes one sleeping worker, if there is one. The fence orders what was
  * published before the look at sleepers; a worker announces itself before it
- * looks at the ring (take_or_sleep), so one of the two sees the other. */
+ * looks at the ring (queue_take), so one of the two sees the other. */
 static void wake_a_sleeper(struct queue *q)
 {
     atomic_thread_fence(memory_order_seq_cst);

@@ -3,7 +3,7 @@
  *
  * The event loop is the only producer. It writes events into free slots
  * (queue_try_push: false at once when the ring is full) and makes them
- * visible to the workers in one go (queue_publish, once per batch of reads);
+ * visible to the workers in one go (queue_publish, after each read);
  * only if a worker sleeps does publishing wake one, with a futex. Workers
  * take events in batches (queue_take), spin briefly when there is none, then
  * sleep on the futex. */

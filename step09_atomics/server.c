@@ -402,8 +402,8 @@ static void *process_events(void *arg)
      * taking it, and each event goes to whichever worker is free. */
     size_t batch_max = w->work_us > 0 ? 1 : TAKE_BATCH;
     uint64_t done = 0;
+    struct queued_event batch[TAKE_BATCH];
     for (;;) {
-        struct queued_event batch[TAKE_BATCH];
         size_t n = queue_take(w->queue, batch, batch_max);
         for (size_t i = 0; i < n; i++) {
             apply_event(w, &batch[i]);

@@ -22,8 +22,8 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -73,8 +73,8 @@ struct conn {
     struct framer in; /* its unfinished line */
     struct outbuf out; /* its replies the socket has not taken yet */
     bool draining; /* shutting down: it had its last read, nothing more is served */
-    uint64_t linger_until; /* half-closed: input is dropped until the EOF, or until the
-                            * client is silent until this time (ms) */
+    uint64_t linger_until; /* half-closed: input is dropped until the client's EOF; silent
+                            * until this time (ms), it may be closed sooner */
     struct conn *prev, *next; /* every open connection, for the drain */
 };
 
