@@ -867,7 +867,9 @@ size_t scenario_slow_reader(struct server *srv, const char *line, const char *re
     return sent;
 }
 
-#define TINY_LINE_REPLY     "{\"status\":\"error\",\"reason\":\"invalid_json\"}" /* to "x" */
+#define INVALID_JSON_LINE   "{\"status\":\"error\",\"reason\":\"invalid_json\"}"
+#define INVALID_EVENT_LINE  "{\"status\":\"error\",\"reason\":\"invalid_event\"}"
+#define TINY_LINE_REPLY     INVALID_JSON_LINE /* to "x" */
 #define TINY_CAP_LINES      5000
 #define TINY_CAP_SILENCE_MS 200 /* and then no extra reply */
 
@@ -950,8 +952,6 @@ START_TEST(test_tiny_output_cap)
 }
 END_TEST
 
-#define INVALID_JSON_REPLY  "{\"status\":\"error\",\"reason\":\"invalid_json\"}"
-#define INVALID_EVENT_REPLY "{\"status\":\"error\",\"reason\":\"invalid_event\"}"
 #define STRICT_EVENT(amount, user)                                                                 \
     "{\"user\":\"" user "\",\"action\":\"buy\",\"amount\":" amount "}"
 
@@ -962,18 +962,18 @@ START_TEST(test_strict_json_over_the_wire)
     static const struct {
         const char *request, *reply;
     } lines[] = {
-        {STRICT_EVENT("012", "alice"), INVALID_JSON_REPLY},
-        {STRICT_EVENT("-01", "alice"), INVALID_JSON_REPLY},
-        {STRICT_EVENT("1.", "alice"), INVALID_JSON_REPLY},
-        {STRICT_EVENT("2.e3", "alice"), INVALID_JSON_REPLY},
-        {STRICT_EVENT("1", "\\uqqqq"), INVALID_JSON_REPLY},
-        {STRICT_EVENT("1", "a\tb"), INVALID_JSON_REPLY},
-        {"\xef\xbb\xbf" STRICT_EVENT("1", "alice"), INVALID_JSON_REPLY},
-        {"{\"type\":\"x\"}\f", INVALID_JSON_REPLY},
-        {STRICT_EVENT("999999999.99999999", "alice"), INVALID_EVENT_REPLY},
-        {STRICT_EVENT("1.0000000000000001", "alice"), INVALID_EVENT_REPLY},
-        {STRICT_EVENT("0.99999999999999999", "alice"), INVALID_EVENT_REPLY},
-        {STRICT_EVENT("1e400", "alice"), INVALID_EVENT_REPLY},
+        {STRICT_EVENT("012", "alice"), INVALID_JSON_LINE},
+        {STRICT_EVENT("-01", "alice"), INVALID_JSON_LINE},
+        {STRICT_EVENT("1.", "alice"), INVALID_JSON_LINE},
+        {STRICT_EVENT("2.e3", "alice"), INVALID_JSON_LINE},
+        {STRICT_EVENT("1", "\\uqqqq"), INVALID_JSON_LINE},
+        {STRICT_EVENT("1", "a\tb"), INVALID_JSON_LINE},
+        {"\xef\xbb\xbf" STRICT_EVENT("1", "alice"), INVALID_JSON_LINE},
+        {"{\"type\":\"x\"}\f", INVALID_JSON_LINE},
+        {STRICT_EVENT("999999999.99999999", "alice"), INVALID_EVENT_LINE},
+        {STRICT_EVENT("1.0000000000000001", "alice"), INVALID_EVENT_LINE},
+        {STRICT_EVENT("0.99999999999999999", "alice"), INVALID_EVENT_LINE},
+        {STRICT_EVENT("1e400", "alice"), INVALID_EVENT_LINE},
     };
     struct server srv;
     struct client c;
@@ -1190,10 +1190,9 @@ int harness_run(Suite *suite)
 
 /*** scenarios: events, balances and metrics (stages 05-10) ***/
 
-#define ACCEPTED_LINE      "{\"status\":\"accepted\"}"
-#define SERVER_BUSY_LINE   "{\"status\":\"rejected\",\"reason\":\"server_busy\"}"
-#define INVALID_EVENT_LINE "{\"status\":\"error\",\"reason\":\"invalid_event\"}"
-#define WORKERS_DONE_MS    30000 /* for the workers to catch up, sanitizer builds included */
+#define ACCEPTED_LINE    "{\"status\":\"accepted\"}"
+#define SERVER_BUSY_LINE "{\"status\":\"rejected\",\"reason\":\"server_busy\"}"
+#define WORKERS_DONE_MS  30000 /* for the workers to catch up, sanitizer builds included */
 
 void event_append(char *buf, size_t cap, size_t *len, const char *user, long long delta)
 {
