@@ -52,14 +52,13 @@ static void set_defaults(struct options *o, const struct stage_info *stage)
 
 static void default_text(const struct options *o, enum option_id id, char *buf, size_t len)
 {
-    static const char *const level_names[] = {"debug", "info", "warn", "error"};
     switch (id) {
     case OPT_HOST: snprintf(buf, len, "%s", o->host); break;
     case OPT_PORT: snprintf(buf, len, "%d", o->port); break;
     case OPT_MAX_LINE: snprintf(buf, len, "%zu", o->max_line); break;
     case OPT_MAX_CONNS: snprintf(buf, len, "%zu", o->max_conns); break;
     case OPT_MAX_OUTBUF: snprintf(buf, len, "%zu", o->max_outbuf); break;
-    case OPT_LOG_LEVEL: snprintf(buf, len, "%s", level_names[o->log_level]); break;
+    case OPT_LOG_LEVEL: snprintf(buf, len, "%s", log_level_name(o->log_level)); break;
     case OPT_WORK_US: snprintf(buf, len, "%u", o->work_us); break;
     case OPT_QUEUE_CAP: snprintf(buf, len, "%zu", o->queue_cap); break;
     case OPT_WORKERS: snprintf(buf, len, "%u (online CPUs)", o->workers); break;

@@ -25,6 +25,11 @@ bool log_level_from_name(const char *name, enum log_level *level)
     return false;
 }
 
+const char *log_level_name(enum log_level level)
+{
+    return level_names[level];
+}
+
 bool log_enabled(enum log_level level)
 {
     return (int)level >= atomic_load(&current_level);

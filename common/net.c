@@ -16,7 +16,7 @@
 
 #define LISTEN_BACKLOG 4096 /* the kernel caps it at net.core.somaxconn */
 
-static void print_listening_line(const char *stage_name, int fd)
+void announce_listening(const char *stage_name, int fd)
 {
     struct sockaddr_storage addr = {0};
     socklen_t len = sizeof addr;
@@ -40,7 +40,7 @@ static void print_listening_line(const char *stage_name, int fd)
     fflush(stdout);
 }
 
-int listen_or_exit(const char *stage_name, const char *host, int port, bool nonblocking)
+int listen_or_exit(const char *host, int port, bool nonblocking)
 {
     signal(SIGPIPE, SIG_IGN); /* a peer that left must not kill the server */
 
@@ -77,7 +77,6 @@ int listen_or_exit(const char *stage_name, const char *host, int port, bool nonb
         log_error("cannot listen on %s:%d: %s", host, port, strerror(err));
         exit(1);
     }
-    print_listening_line(stage_name, fd);
     return fd;
 }
 
@@ -87,19 +86,21 @@ void tune_client_socket(int fd)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-bool write_all(int fd, const char *data, size_t n)
+enum send_status send_some(int fd, const char *data, size_t n, size_t *written)
 {
-    while (n > 0) {
-        ssize_t w = send(fd, data, n, MSG_NOSIGNAL);
+    *written = 0;
+    while (*written < n) {
+        ssize_t w = send(fd, data + *written, n - *written, MSG_NOSIGNAL);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
-            return false;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return SEND_PENDING;
+            return SEND_FAILED;
         }
-        data += w;
-        n -= (size_t)w;
+        *written += (size_t)w;
     }
-    return true;
+    return SEND_DONE;
 }
 
 void refuse_connection(int fd, const char *line, size_t len)

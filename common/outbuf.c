@@ -69,24 +69,6 @@ void outbuf_append(struct outbuf *b, const char *data, size_t n)
     }
 }
 
-/* One send call at a time until the data is written or the socket is full. */
-static enum send_status write_some(int fd, const char *data, size_t n, size_t *written)
-{
-    *written = 0;
-    while (*written < n) {
-        ssize_t w = send(fd, data + *written, n - *written, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return SEND_PENDING;
-            return SEND_FAILED;
-        }
-        *written += (size_t)w;
-    }
-    return SEND_DONE;
-}
-
 enum send_status outbuf_flush(struct outbuf *pending, int fd)
 {
     if (pending->failed)
@@ -97,7 +79,7 @@ enum send_status outbuf_flush(struct outbuf *pending, int fd)
     }
     size_t written;
     enum send_status st =
-        write_some(fd, pending->data + pending->start, outbuf_len(pending), &written);
+        send_some(fd, pending->data + pending->start, outbuf_len(pending), &written);
     pending->start += written;
     if (st == SEND_DONE)
         outbuf_free(pending);
@@ -118,8 +100,7 @@ enum send_status outbuf_send(struct outbuf *staged, struct outbuf *pending, int 
         return outbuf_flush(pending, fd);
     }
     size_t written;
-    enum send_status st =
-        write_some(fd, staged->data + staged->start, outbuf_len(staged), &written);
+    enum send_status st = send_some(fd, staged->data + staged->start, outbuf_len(staged), &written);
     if (st == SEND_PENDING)
         outbuf_append(pending, staged->data + staged->start + written,
                       outbuf_len(staged) - written);

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "net.h"
+
 struct outbuf {
     char *data; /* NULL until the first byte */
     size_t start; /* first byte not yet written */
@@ -30,12 +32,6 @@ void outbuf_append(struct outbuf *b, const char *data, size_t n);
  * then outbuf_commit says how many were used. */
 char *outbuf_reserve(struct outbuf *b, size_t n);
 void outbuf_commit(struct outbuf *b, size_t n);
-
-enum send_status {
-    SEND_DONE, /* everything is written */
-    SEND_PENDING, /* the socket is full: bytes are left in pending */
-    SEND_FAILED /* the peer is gone (or memory ran out): close the connection */
-};
 
 /* Writes staged after whatever is already pending, as far as the non-blocking
  * socket takes it, keeps the rest in pending and empties staged. */

@@ -6,21 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "reason.h"
+
 #define USER_MAX   64 /* bytes of a user name, after unescaping */
 #define AMOUNT_MAX 1000000000 /* largest amount of one event */
-
-/* The reasons of error and rejected replies. */
-enum reason {
-    REASON_NONE,
-    REASON_INVALID_JSON,
-    REASON_INVALID_EVENT,
-    REASON_UNKNOWN_TYPE,
-    REASON_LINE_TOO_LONG,
-    REASON_OVERFLOW,
-    REASON_SERVER_BUSY,
-    REASON_SHUTTING_DOWN,
-    REASON_TOO_MANY_CONNECTIONS,
-};
 
 enum request_kind {
     REQUEST_INVALID, /* reason says why: invalid_json or invalid_event */

@@ -4,26 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const reason_names[] = {
-    [REASON_NONE] = "none",
-    [REASON_INVALID_JSON] = "invalid_json",
-    [REASON_INVALID_EVENT] = "invalid_event",
-    [REASON_UNKNOWN_TYPE] = "unknown_type",
-    [REASON_LINE_TOO_LONG] = "line_too_long",
-    [REASON_OVERFLOW] = "overflow",
-    [REASON_SERVER_BUSY] = "server_busy",
-    [REASON_SHUTTING_DOWN] = "shutting_down",
-    [REASON_TOO_MANY_CONNECTIONS] = "too_many_connections",
-};
-
 #define TOO_MANY "{\"status\":\"rejected\",\"reason\":\"too_many_connections\"}\n"
 const char TOO_MANY_CONNECTIONS_LINE[] = TOO_MANY;
 const size_t TOO_MANY_CONNECTIONS_LEN = sizeof TOO_MANY - 1;
-
-const char *reason_name(enum reason reason)
-{
-    return reason_names[reason];
-}
 
 /* Appends a constant line; sizeof counts the NUL, so it goes without it. */
 #define APPEND_LITERAL(out, text) outbuf_append(out, text, sizeof text - 1)
@@ -47,7 +30,7 @@ void respond_accepted(struct outbuf *out)
 static void respond_with_reason(struct outbuf *out, const char *status, enum reason reason)
 {
     /* No snprintf: server_busy answers can come a million a second. */
-    const char *name = reason_names[reason];
+    const char *name = reason_name(reason);
     size_t status_len = strlen(status), name_len = strlen(name);
     char *p = outbuf_reserve(out, 64);
     if (!p)

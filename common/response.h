@@ -9,8 +9,6 @@
 #include "outbuf.h"
 #include "request.h"
 
-const char *reason_name(enum reason reason);
-
 /* the line itself */
 void respond_echo(struct outbuf *out, const char *line, size_t len);
 /* {"status":"accepted"} */

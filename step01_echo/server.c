@@ -58,7 +58,8 @@ int main(int argc, char **argv)
         log_error("out of memory");
         return 1;
     }
-    s.listen_fd = listen_or_exit(stage.name, opts.host, opts.port, false);
+    s.listen_fd = listen_or_exit(opts.host, opts.port, false);
+    announce_listening(stage.name, s.listen_fd);
     run(&s);
 }
 

@@ -87,8 +87,9 @@ int main(int argc, char **argv)
         log_error("cannot start: %s", strerror(errno)); /* malloc sets errno too */
         return 1;
     }
-    s.listen_fd = listen_or_exit(stage.name, opts.host, opts.port, true);
+    s.listen_fd = listen_or_exit(opts.host, opts.port, true);
     watch(&s, EPOLL_CTL_ADD, s.listen_fd, EPOLLIN, NULL); /* NULL marks the listener */
+    announce_listening(stage.name, s.listen_fd);
     run(&s);
 }
 

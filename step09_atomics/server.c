@@ -138,9 +138,10 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    s.listen_fd = listen_or_exit(stage.name, opts.host, opts.port, true);
+    s.listen_fd = listen_or_exit(opts.host, opts.port, true);
     watch(&s, EPOLL_CTL_ADD, s.listen_fd, EPOLLIN, NULL); /* NULL marks the listener */
     urcu_memb_register_thread(); /* the event loop reads the balances too */
+    announce_listening(stage.name, s.listen_fd);
     run(&s);
 }
 
