@@ -1,6 +1,5 @@
 #include "framer.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +10,6 @@ void framer_init(struct framer *f, size_t max_line)
     *f = (struct framer){.max_line = max_line};
 }
 
-static void drop_held(struct framer *f);
 static void release_idle_memory(struct framer *f);
 
 void framer_free(struct framer *f)
@@ -19,7 +17,6 @@ void framer_free(struct framer *f)
     free(f->partial);
     f->partial = NULL;
     f->len = f->cap = 0;
-    drop_held(f);
 }
 
 static bool is_blank(const char *s, size_t n)
@@ -117,57 +114,13 @@ struct frame framer_next(struct framer *f, struct chunk *in)
     return (struct frame){.kind = FRAME_NONE};
 }
 
-static void drop_held(struct framer *f)
-{
-    free(f->held);
-    f->held = NULL;
-}
-
 /* An idle connection holds no input memory: no buffer for a line that is not
- * begun, none for held bytes that are all framed. */
+ * begun. */
 static void release_idle_memory(struct framer *f)
 {
-    if (f->held && f->held->taken)
-        drop_held(f);
     if (f->len == 0 && f->partial) {
         free(f->partial);
         f->partial = NULL;
         f->cap = 0;
     }
-}
-
-/* Whether in is the end of the held bytes being framed (compared as
- * integers: in may point anywhere). */
-static bool is_rest_of_held(const struct framer *f, const struct chunk *in)
-{
-    if (!f->held || !f->held->taken)
-        return false;
-    uintptr_t at = (uintptr_t)in->data, bytes = (uintptr_t)f->held->bytes;
-    return at >= bytes && at + in->len == bytes + f->held->size;
-}
-
-bool framer_hold(struct framer *f, const struct chunk *in)
-{
-    if (is_rest_of_held(f, in) && in->len > 0) { /* no copy: they stay where they are */
-        f->held->start = f->held->size - in->len;
-        f->held->taken = false;
-    } else if (in->len > 0) {
-        if (f->held)
-            return false; /* other bytes are held already */
-        f->held = malloc(sizeof *f->held + in->len);
-        if (!f->held)
-            return false;
-        *f->held = (struct held_input){.size = in->len};
-        memcpy(f->held->bytes, in->data, in->len);
-    }
-    release_idle_memory(f); /* all of the held bytes framed, or no line begun */
-    return true;
-}
-
-struct chunk framer_take_held(struct framer *f)
-{
-    if (!framer_holds(f))
-        return (struct chunk){NULL, 0};
-    f->held->taken = true; /* being framed: freed when used up */
-    return (struct chunk){f->held->bytes + f->held->start, f->held->size - f->held->start};
 }

@@ -3,25 +3,12 @@
  * Complete lines are handed out in place, inside the caller's input chunk,
  * with no copy; only a line split across reads is copied into the framer's
  * own buffer, which exists only while such a line is unfinished and never
- * holds more than max_line + 1 bytes.
- *
- * A reader that must stop in the middle of a chunk (its client's replies have
- * piled up past their cap) can put the rest of the chunk aside in the framer,
- * and take it back later as if it had just been read. */
+ * holds more than max_line + 1 bytes. */
 #ifndef COMMON_FRAMER_H
 #define COMMON_FRAMER_H
 
 #include <stdbool.h>
 #include <stddef.h>
-
-/* Input put aside, in one allocation with its bookkeeping: an idle
- * connection's framer pays one pointer for it. */
-struct held_input {
-    size_t size; /* bytes */
-    size_t start; /* the first one not framed yet */
-    bool taken; /* handed back by framer_take_held, being framed */
-    char bytes[];
-};
 
 struct framer {
     char *partial; /* the unfinished line; NULL when there is none */
@@ -29,7 +16,6 @@ struct framer {
     size_t cap; /* bytes allocated for it */
     size_t max_line; /* most bytes before '\n', a '\r' included */
     bool discarding; /* inside an over-long line: drop bytes up to the next '\n' */
-    struct held_input *held; /* NULL when nothing is put aside */
 };
 
 /* Bytes read from a socket and not yet framed. Writable: lines are
@@ -58,18 +44,5 @@ void framer_free(struct framer *f);
 /* Takes bytes from in, advancing it, up to the next frame. Blank lines (only
  * spaces, tabs and '\r') are skipped. Call until it returns FRAME_NONE. */
 struct frame framer_next(struct framer *f, struct chunk *in);
-
-/* Puts the rest of in aside, unframed. The rest of bytes taken back with
- * framer_take_held stays where it is; any other chunk is copied. False if
- * out of memory, or if other bytes are held already (one chunk at most). */
-bool framer_hold(struct framer *f, const struct chunk *in);
-static inline bool framer_holds(const struct framer *f)
-{
-    return f->held && !f->held->taken;
-}
-/* The bytes put aside, as the next chunk to frame (empty if there are none).
- * They stay the framer's: it frees them once they are framed (FRAME_NONE),
- * or at framer_free. */
-struct chunk framer_take_held(struct framer *f);
 
 #endif

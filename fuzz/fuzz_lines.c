@@ -5,8 +5,8 @@
  * sends. The stream goes through the framer up to three times: in chunks of pseudo-random sizes,
  * in one chunk, and (if it is short) one byte at a time. Each chunk is copied into a buffer of
  * exactly its size, so that AddressSanitizer sees any access outside it. In the random pass, after
- * some frames the rest of the chunk is put aside in the framer and taken back, as a server does
- * for a client past its output cap. Whatever the chunking, the frames must be those of a
+ * some frames there is no room and the rest of the chunk is held back in the intake, as a server
+ * does for a client past its output cap. Whatever the chunking, the frames must be those of a
  * trivial reference splitter run on the whole stream. In the first
  * pass every line is parsed and answered (or, for one input in eight, echoed), and every answer is
  * checked: one line, compact JSON, keys in protocol order, the user written back unchanged; the
@@ -27,7 +27,7 @@
 
 #include <cJSON.h>
 
-#include "framer.h"
+#include "intake.h"
 #include "outbuf.h"
 #include "request.h"
 #include "response.h"
@@ -584,9 +584,9 @@ static void answer_line(struct replies *r, char *line, size_t len)
 struct pass {
     const struct reference *ref;
     size_t next; /* the reference frame expected next */
-    struct framer framer;
+    struct intake intake;
     struct replies *replies; /* NULL: the frames are only compared */
-    uint64_t *rng; /* not NULL: after some frames the rest of the chunk is held and taken back */
+    uint64_t *rng; /* not NULL: after some frames there is no room: the rest is held back */
 };
 
 static bool inside(const char *p, size_t n, const char *base, size_t size)
@@ -597,7 +597,7 @@ static bool inside(const char *p, size_t n, const char *base, size_t size)
 
 static void check_framer(const struct pass *p, const char *buf, size_t n, const struct chunk *in)
 {
-    const struct framer *f = &p->framer;
+    const struct framer *f = &p->intake.framer;
     CHECK(in->len <= n && in->data + in->len == buf + n);
     CHECK(f->len <= f->max_line);
     CHECK(f->cap <= f->max_line + 1); /* input memory stays bounded */
@@ -611,7 +611,8 @@ static void check_framer(const struct pass *p, const char *buf, size_t n, const 
 
 static void take_frame(struct pass *p, const struct frame *fr, const char *buf, size_t n)
 {
-    const struct framer *f = &p->framer;
+    const struct framer *f = &p->intake.framer;
+    const struct held_input *h = p->intake.held;
     CHECK(p->next < p->ref->n);
     const struct ref_frame *want = &p->ref->frames[p->next++];
     CHECK(fr->kind == want->kind);
@@ -622,9 +623,10 @@ static void take_frame(struct pass *p, const struct frame *fr, const char *buf, 
     }
     CHECK(fr->line != NULL);
     CHECK(fr->len >= 1 && fr->len <= f->max_line);
-    /* Handed out in place in the chunk, or from the framer's own buffer,
-     * with room for its NUL. */
-    CHECK(inside(fr->line, fr->len, buf, n) || inside(fr->line, fr->len, f->partial, f->cap));
+    /* Handed out in place in the chunk or in the held input, or from the
+     * framer's own buffer, with room for its NUL. */
+    CHECK(inside(fr->line, fr->len, buf, n) || inside(fr->line, fr->len, f->partial, f->cap) ||
+          (h && inside(fr->line, fr->len, h->bytes, h->size)));
     CHECK(fr->line[fr->len] == '\0');
     CHECK(memchr(fr->line, '\n', fr->len) == NULL);
     CHECK(!is_blank(fr->line, fr->len));
@@ -634,32 +636,9 @@ static void take_frame(struct pass *p, const struct frame *fr, const char *buf, 
         answer_line(p->replies, fr->line, fr->len);
 }
 
-/* As a server does when a client's replies pass their cap: puts the rest of
- * the chunk aside and takes it back. The first time the bytes are copied into
- * the framer, which becomes the chunk's memory (base, size); after that they
- * stay where they are. */
-static void hold_and_take_back(struct pass *p, struct chunk *in, const char **base, size_t *size)
-{
-    const char *was = in->data;
-    bool copied = p->framer.held == NULL;
-    CHECK(framer_hold(&p->framer, in));
-    CHECK(framer_holds(&p->framer) == (in->len > 0));
-    if (in->len == 0) {
-        CHECK(p->framer.held == NULL);
-        return;
-    }
-    *in = framer_take_held(&p->framer);
-    CHECK(!framer_holds(&p->framer));
-    if (copied) {
-        CHECK(in->data != was);
-        *base = in->data;
-        *size = in->len;
-    } else {
-        CHECK(in->data == was);
-    }
-}
-
-/* One read of n bytes: frames until the chunk is used up. */
+/* One read of n bytes: frames until it is used up. Now and then there is no
+ * room after a frame, as when a client's replies pass their cap: the rest is
+ * held back, and framed first next time. */
 static void feed(struct pass *p, const char *bytes, size_t n)
 {
     char *buf = malloc(n); /* exactly n: any access past it is reported */
@@ -667,24 +646,28 @@ static void feed(struct pass *p, const char *bytes, size_t n)
     if (n > 0)
         memcpy(buf, bytes, n);
     struct chunk in = {.data = buf, .len = n};
-    const char *base = buf; /* where the chunk's bytes are */
-    size_t size = n;
+    bool room = true;
     for (;;) {
-        struct frame fr = framer_next(&p->framer, &in);
-        check_framer(p, base, size, &in);
+        struct frame fr = intake_next(&p->intake, &in, room);
+        check_framer(p, buf, n, &in);
         CHECK(fr.kind != FRAME_NO_MEMORY);
+        if (fr.kind == FRAME_NONE && !room) {
+            CHECK(in.len == 0); /* held back, or there was nothing left */
+            memset(buf, 0, n); /* the server reuses its read buffer: held bytes are a copy */
+            room = true;
+            continue;
+        }
         if (fr.kind == FRAME_NONE) {
             CHECK(in.len == 0);
-            CHECK(p->framer.held == NULL); /* held bytes are freed once framed */
-            if (p->framer.len == 0) /* an idle connection holds no input memory */
-                CHECK(p->framer.partial == NULL);
+            CHECK(!intake_holds(&p->intake)); /* held bytes are freed once framed */
+            if (p->intake.framer.len == 0) /* an idle connection holds no input memory */
+                CHECK(p->intake.framer.partial == NULL);
             break;
         }
-        take_frame(p, &fr, base, size);
-        if (p->rng && next_random(p->rng) % 4 == 0)
-            hold_and_take_back(p, &in, &base, &size);
+        take_frame(p, &fr, buf, n);
+        room = !(p->rng && next_random(p->rng) % 4 == 0);
     }
-    free(buf); /* the framer must keep nothing that points into it */
+    free(buf); /* the intake must keep nothing that points into it */
 }
 
 enum chunking { CHUNKS_RANDOM, CHUNKS_WHOLE, CHUNKS_BYTES };
@@ -709,7 +692,7 @@ static void run_pass(const struct reference *ref, size_t max_line, enum chunking
                      uint64_t *rng, struct replies *replies)
 {
     struct pass p = {.ref = ref, .replies = replies, .rng = chunking == CHUNKS_RANDOM ? rng : NULL};
-    framer_init(&p.framer, max_line);
+    intake_init(&p.intake, max_line);
     const char *s = ref->stream;
     size_t n = ref->stream_len, off = 0;
     while (off < n) {
@@ -722,8 +705,8 @@ static void run_pass(const struct reference *ref, size_t max_line, enum chunking
         off += k;
     }
     CHECK(p.next == ref->n); /* every reference frame came out */
-    framer_free(&p.framer);
-    CHECK(p.framer.partial == NULL);
+    intake_free(&p.intake);
+    CHECK(p.intake.framer.partial == NULL);
 }
 
 /*** entry points ***/
@@ -746,7 +729,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     guard_init();
-    for (int r = REASON_NONE; r <= REASON_TOO_MANY_CONNECTIONS; r++) {
+    for (int r = REASON_NONE; r < REASON_COUNT; r++) {
         const char *name = reason_name((enum reason)r);
         CHECK(name != NULL && name[0] != '\0' && strpbrk(name, "\"\\\n") == NULL);
     }

@@ -1,9 +1,11 @@
 #include "balances.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* A table that cannot grow does not exit: the add fails, and says so by
+ * leaving the entry's hh.tbl NULL. */
+#define HASH_NONFATAL_OOM 1
 #include <uthash.h>
 
 struct account {
@@ -33,25 +35,27 @@ void balances_free(struct balances *b)
     free(b);
 }
 
-bool balances_apply(struct balances *b, const char *user, size_t user_len, int64_t delta,
-                    int64_t *balance)
+enum apply_result balances_apply(struct balances *b, const char *user, size_t user_len,
+                                 int64_t delta, int64_t *balance)
 {
     struct account *a;
     HASH_FIND(hh, b->accounts, user, user_len, a);
     int64_t now = a ? a->balance : 0;
     if (__builtin_add_overflow(now, delta, &now))
-        return false;
+        return APPLY_OVERFLOW;
     if (!a) {
         a = malloc(sizeof *a + user_len);
-        if (!a) { /* as uthash itself does when its table cannot grow */
-            fputs("out of memory for a new account\n", stderr);
-            exit(1);
-        }
+        if (!a)
+            return APPLY_NO_MEMORY;
         a->user_len = user_len;
         memcpy(a->user, user, user_len);
         HASH_ADD_KEYPTR(hh, b->accounts, a->user, a->user_len, a);
+        if (!a->hh.tbl) {
+            free(a);
+            return APPLY_NO_MEMORY;
+        }
     }
     a->balance = now;
     *balance = now;
-    return true;
+    return APPLY_DONE;
 }

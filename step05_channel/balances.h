@@ -6,14 +6,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "update.h"
+
 struct balances; /* user -> signed 64-bit balance; unknown users have 0 */
 
 struct balances *balances_new(void);
 void balances_free(struct balances *b);
 
-/* Adds delta to user's balance and stores the result in *balance. False, and
- * nothing changed, if the sum would overflow. */
-bool balances_apply(struct balances *b, const char *user, size_t user_len, int64_t delta,
-                    int64_t *balance);
+/* Adds delta to user's balance and stores the result in *balance. */
+enum apply_result balances_apply(struct balances *b, const char *user, size_t user_len,
+                                 int64_t delta, int64_t *balance);
 
 #endif

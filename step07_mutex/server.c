@@ -21,7 +21,7 @@
 #include "balances.h"
 #include "cli.h"
 #include "clock.h"
-#include "framer.h"
+#include "intake.h"
 #include "log.h"
 #include "net.h"
 #include "outbuf.h"
@@ -53,7 +53,7 @@ struct conn {
     int fd;
     uint32_t watching; /* the epoll events registered for it */
     bool eof; /* the client has sent all it will: answer, then close */
-    struct framer in; /* its unfinished line */
+    struct intake in; /* its unfinished line, and input held back */
     struct outbuf out; /* its replies the socket has not taken yet */
 };
 
@@ -73,6 +73,7 @@ struct server {
     int listen_fd;
     size_t conns; /* connections open */
     uint64_t accept_resume; /* while out of fds: when to try accepting again (ms), else 0 */
+    unsigned accept_pauses; /* pauses in a row, till a client is accepted again */
     char *read_buf; /* one read's bytes; shared, since one read is handled at a time */
     struct outbuf replies; /* the replies to that read, shared likewise */
     struct queue queue; /* events waiting for the workers */
@@ -197,15 +198,23 @@ static void accept_clients(struct server *s)
             return;
         }
         *c = (struct conn){.fd = fd, .watching = EPOLLIN};
-        framer_init(&c->in, s->opts->max_line);
+        intake_init(&c->in, s->opts->max_line);
         tune_client_socket(fd);
         s->conns++;
+        if (s->accept_pauses) {
+            log_info("accepting again, after %u pauses", s->accept_pauses);
+            s->accept_pauses = 0;
+        }
     }
 }
 
+/* Logged once per episode, which can last: the first pause, then how many
+ * there were once a client is accepted again. */
 static void pause_accepting(struct server *s)
 {
-    log_warn("cannot accept (%s): pausing accepts for %d ms", strerror(errno), ACCEPT_PAUSE_MS);
+    if (s->accept_pauses++ == 0)
+        log_warn("cannot accept (%s): pausing accepts, %d ms at a time", strerror(errno),
+                 ACCEPT_PAUSE_MS);
     watch(s, EPOLL_CTL_DEL, s->listen_fd, 0, NULL);
     s->accept_resume = monotonic_ms() + ACCEPT_PAUSE_MS;
 }
@@ -220,7 +229,7 @@ static void resume_accepting(struct server *s)
 static bool close_conn(struct server *s, struct conn *c)
 {
     close(c->fd); /* also removes it from epoll */
-    framer_free(&c->in);
+    intake_free(&c->in);
     outbuf_free(&c->out);
     free(c);
     s->conns--;
@@ -229,12 +238,12 @@ static bool close_conn(struct server *s, struct conn *c)
 
 /* After a write: close if done or broken; otherwise watch for what we need.
  * A client whose unread replies pass --max-outbuf is not read until they
- * drain; input put aside meanwhile is answered first, once there is room. */
+ * drain; input held back meanwhile is answered first, once there is room. */
 static bool after_send(struct server *s, struct conn *c, enum send_status st)
 {
     if (st == SEND_FAILED || (c->eof && st == SEND_DONE))
         return close_conn(s, c);
-    bool holding = framer_holds(&c->in);
+    bool holding = intake_holds(&c->in);
     uint32_t want = 0;
     if (!c->eof && !holding && outbuf_len(&c->out) <= s->opts->max_outbuf)
         want |= EPOLLIN;
@@ -247,14 +256,12 @@ static bool after_send(struct server *s, struct conn *c, enum send_status st)
     return true;
 }
 
-/* One read (or the input put aside from an earlier one), its complete lines
+/* One read (or the input held back from an earlier one), its complete lines
  * answered, the replies written at once. */
 static bool on_readable(struct server *s, struct conn *c)
 {
-    struct chunk bytes;
-    if (framer_holds(&c->in)) {
-        bytes = framer_take_held(&c->in);
-    } else {
+    struct chunk bytes = {0}; /* nothing is read while input is held back */
+    if (!intake_holds(&c->in)) {
         ssize_t n = recv(c->fd, s->read_buf, READ_CHUNK, 0);
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -275,18 +282,19 @@ static bool on_writable(struct server *s, struct conn *c)
 {
     if (!after_send(s, c, outbuf_flush(&c->out, c->fd)))
         return false; /* closed */
-    if (framer_holds(&c->in) && outbuf_len(&c->out) <= s->opts->max_outbuf)
+    if (intake_holds(&c->in) && outbuf_len(&c->out) <= s->opts->max_outbuf)
         return on_readable(s, c);
     return true;
 }
 
 /* Answers the complete lines in bytes while the replies the client has not
- * read stay within --max-outbuf; past it, the rest is put aside. False if
+ * read stay within --max-outbuf; past it, the rest is held back. False if
  * the connection must close. */
 static bool handle_input(struct server *s, struct conn *c, struct chunk *bytes)
 {
-    while (outbuf_len(&s->replies) + outbuf_len(&c->out) <= s->opts->max_outbuf) {
-        struct frame f = framer_next(&c->in, bytes);
+    for (;;) {
+        bool room = outbuf_len(&s->replies) + outbuf_len(&c->out) <= s->opts->max_outbuf;
+        struct frame f = intake_next(&c->in, bytes, room);
         switch (f.kind) {
         case FRAME_NONE: return true;
         case FRAME_LINE: handle_request(s, f.line, f.len); break;
@@ -294,7 +302,6 @@ static bool handle_input(struct server *s, struct conn *c, struct chunk *bytes)
         case FRAME_NO_MEMORY: return false;
         }
     }
-    return framer_hold(&c->in, bytes);
 }
 
 /*** requests ***/
@@ -356,15 +363,13 @@ static void *process_events(void *arg)
         struct queued_event e;
         queue_pop(w->queue, &e);
         simulate_work(w->work_us);
-        int64_t balance;
+        int64_t balance = 0; /* known only once applied */
         pthread_mutex_lock(&w->balances_lock);
-        bool applied = balances_apply(w->balances, e.user, e.user_len, e.delta, &balance);
-        if (applied) /* logged under the lock: the log shows the order of the updates */
-            log_debug("balance of '%.*s' is now %" PRId64, (int)e.user_len, e.user, balance);
+        enum apply_result result =
+            balances_apply(w->balances, e.user, e.user_len, e.delta, &balance);
+        /* logged under the lock: the log shows the order of the updates */
+        log_update(result, e.user, e.user_len, balance);
         pthread_mutex_unlock(&w->balances_lock);
-        if (!applied)
-            log_warn("event not applied: the balance of '%.*s' would overflow", (int)e.user_len,
-                     e.user);
         pthread_mutex_lock(&w->counters_lock);
         uint64_t processed = ++w->processed;
         pthread_mutex_unlock(&w->counters_lock);

@@ -31,14 +31,14 @@ size_t striped_index(const char *user, size_t user_len)
     return h & (STRIPES - 1);
 }
 
-bool striped_apply(struct striped_balances *sb, const char *user, size_t user_len, int64_t delta,
-                   int64_t *balance)
+enum apply_result striped_apply(struct striped_balances *sb, const char *user, size_t user_len,
+                                int64_t delta, int64_t *balance)
 {
     struct stripe *st = &sb->stripes[striped_index(user, user_len)];
     pthread_rwlock_wrlock(&st->lock);
-    bool applied = balances_apply(st->balances, user, user_len, delta, balance);
+    enum apply_result result = balances_apply(st->balances, user, user_len, delta, balance);
     pthread_rwlock_unlock(&st->lock);
-    return applied;
+    return result;
 }
 
 int64_t striped_get(struct striped_balances *sb, const char *user, size_t user_len)

@@ -32,8 +32,8 @@ void striped_destroy(struct striped_balances *sb);
 size_t striped_index(const char *user, size_t user_len);
 
 /* balances_apply under the stripe's write lock. */
-bool striped_apply(struct striped_balances *sb, const char *user, size_t user_len, int64_t delta,
-                   int64_t *balance);
+enum apply_result striped_apply(struct striped_balances *sb, const char *user, size_t user_len,
+                                int64_t delta, int64_t *balance);
 /* balances_get under the stripe's read lock. */
 int64_t striped_get(struct striped_balances *sb, const char *user, size_t user_len);
 

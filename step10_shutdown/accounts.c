@@ -1,7 +1,6 @@
 #include "accounts.h"
 
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,17 +98,16 @@ static struct account *lookup(struct accounts *a, const struct key *key, unsigne
     return node ? caa_container_of(node, struct account, node) : NULL;
 }
 
-/* The user's entry, inserted if need be. Inside a read-side critical section. */
+/* The user's entry, inserted if need be; NULL if there is no memory for it.
+ * Inside a read-side critical section. */
 static struct account *find_or_add(struct accounts *a, const struct key *key, unsigned long hash)
 {
     struct account *acct = lookup(a, key, hash);
     if (acct)
         return acct;
     struct account *fresh = malloc(sizeof *fresh + key->len);
-    if (!fresh) { /* as a table that cannot grow does */
-        fputs("out of memory for a new account\n", stderr);
-        exit(1);
-    }
+    if (!fresh)
+        return NULL;
     cds_lfht_node_init(&fresh->node);
     atomic_init(&fresh->balance, 0);
     fresh->user_len = key->len;
@@ -123,25 +121,29 @@ static struct account *find_or_add(struct accounts *a, const struct key *key, un
     return fresh;
 }
 
-bool accounts_apply(struct accounts *a, const char *user, size_t user_len, int64_t delta,
-                    int64_t *balance)
+enum apply_result accounts_apply(struct accounts *a, const char *user, size_t user_len,
+                                 int64_t delta, int64_t *balance)
 {
     struct key key = {user, user_len};
-    bool applied = true;
+    enum apply_result result = APPLY_DONE;
     urcu_memb_read_lock();
     struct account *acct = find_or_add(a, &key, hash_user(user, user_len));
+    if (!acct) {
+        urcu_memb_read_unlock();
+        return APPLY_NO_MEMORY;
+    }
     int64_t old = atomic_load_explicit(&acct->balance, memory_order_relaxed), now;
     do {
         if (__builtin_add_overflow(old, delta, &now)) {
-            applied = false;
+            result = APPLY_OVERFLOW;
             break;
         }
     } while (!atomic_compare_exchange_weak_explicit(&acct->balance, &old, now, memory_order_relaxed,
                                                     memory_order_relaxed));
     urcu_memb_read_unlock();
-    if (applied)
+    if (result == APPLY_DONE)
         *balance = now;
-    return applied;
+    return result;
 }
 
 int64_t accounts_get(struct accounts *a, const char *user, size_t user_len)

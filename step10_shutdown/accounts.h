@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "update.h"
+
 struct cds_lfht;
 
 struct accounts {
@@ -23,10 +25,9 @@ bool accounts_init(struct accounts *a);
  * more; the calling thread must be registered with RCU. */
 void accounts_destroy(struct accounts *a);
 
-/* Adds delta to user's balance and stores the result in *balance. False, and
- * nothing changed, if the sum would overflow. */
-bool accounts_apply(struct accounts *a, const char *user, size_t user_len, int64_t delta,
-                    int64_t *balance);
+/* Adds delta to user's balance and stores the result in *balance. */
+enum apply_result accounts_apply(struct accounts *a, const char *user, size_t user_len,
+                                 int64_t delta, int64_t *balance);
 /* The user's balance: 0 for a user never seen. */
 int64_t accounts_get(struct accounts *a, const char *user, size_t user_len);
 

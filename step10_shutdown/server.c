@@ -35,7 +35,7 @@
 #include "accounts.h"
 #include "cli.h"
 #include "clock.h"
-#include "framer.h"
+#include "intake.h"
 #include "log.h"
 #include "net.h"
 #include "outbuf.h"
@@ -70,7 +70,7 @@ struct conn {
     int fd;
     uint32_t watching; /* the epoll events registered for it */
     bool eof; /* the client has sent all it will: answer, then close */
-    struct framer in; /* its unfinished line */
+    struct intake in; /* its unfinished line, and input held back */
     struct outbuf out; /* its replies the socket has not taken yet */
     bool draining; /* shutting down: it had its last read, nothing more is served */
     uint64_t linger_until; /* half-closed: input is dropped until the client's EOF; silent
@@ -108,6 +108,7 @@ struct server {
     int listen_fd;
     size_t conns; /* connections open */
     uint64_t accept_resume; /* while out of fds: when to try accepting again (ms), else 0 */
+    unsigned accept_pauses; /* pauses in a row, till a client is accepted again */
     char *read_buf; /* one read's bytes; shared, since one read is handled at a time */
     struct outbuf replies; /* the replies to that read, shared likewise */
     struct queue queue; /* events waiting for the workers */
@@ -271,15 +272,23 @@ static void accept_clients(struct server *s)
         if (c->next)
             c->next->prev = c;
         s->conn_list = c;
-        framer_init(&c->in, s->opts->max_line);
+        intake_init(&c->in, s->opts->max_line);
         tune_client_socket(fd);
         s->conns++;
+        if (s->accept_pauses) {
+            log_info("accepting again, after %u pauses", s->accept_pauses);
+            s->accept_pauses = 0;
+        }
     }
 }
 
+/* Logged once per episode, which can last: the first pause, then how many
+ * there were once a client is accepted again. */
 static void pause_accepting(struct server *s)
 {
-    log_warn("cannot accept (%s): pausing accepts for %d ms", strerror(errno), ACCEPT_PAUSE_MS);
+    if (s->accept_pauses++ == 0)
+        log_warn("cannot accept (%s): pausing accepts, %d ms at a time", strerror(errno),
+                 ACCEPT_PAUSE_MS);
     watch(s, EPOLL_CTL_DEL, s->listen_fd, 0, NULL);
     s->accept_resume = monotonic_ms() + ACCEPT_PAUSE_MS;
 }
@@ -300,7 +309,7 @@ static bool close_conn(struct server *s, struct conn *c)
     if (c->next)
         c->next->prev = c->prev;
     close(c->fd); /* also removes it from epoll */
-    framer_free(&c->in);
+    intake_free(&c->in);
     outbuf_free(&c->out);
     free(c);
     s->conns--;
@@ -309,7 +318,7 @@ static bool close_conn(struct server *s, struct conn *c)
 
 /* After a write: close if done or broken; otherwise watch for what we need.
  * A client whose unread replies pass --max-outbuf is not read until they
- * drain; input put aside meanwhile is answered first, once there is room. */
+ * drain; input held back meanwhile is answered first, once there is room. */
 static bool after_send(struct server *s, struct conn *c, enum send_status st)
 {
     if (st == SEND_FAILED || (c->eof && st == SEND_DONE))
@@ -318,7 +327,7 @@ static bool after_send(struct server *s, struct conn *c, enum send_status st)
         shutdown(c->fd, SHUT_WR); /* all answered: the client sees EOF */
         linger(s, c);
     }
-    bool holding = framer_holds(&c->in);
+    bool holding = intake_holds(&c->in);
     uint32_t want = 0;
     if (!c->eof && (c->linger_until ||
                     (!c->draining && !holding && outbuf_len(&c->out) <= s->opts->max_outbuf)))
@@ -332,14 +341,12 @@ static bool after_send(struct server *s, struct conn *c, enum send_status st)
     return true;
 }
 
-/* One read (or the input put aside from an earlier one), its complete lines
+/* One read (or the input held back from an earlier one), its complete lines
  * answered, the replies written at once. */
 static bool on_readable(struct server *s, struct conn *c)
 {
-    struct chunk bytes;
-    if (framer_holds(&c->in)) {
-        bytes = framer_take_held(&c->in);
-    } else {
+    struct chunk bytes = {0}; /* nothing is read while input is held back */
+    if (!intake_holds(&c->in)) {
         ssize_t n = recv(c->fd, s->read_buf, READ_CHUNK, 0);
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -365,19 +372,21 @@ static bool on_writable(struct server *s, struct conn *c)
 {
     if (!after_send(s, c, outbuf_flush(&c->out, c->fd)))
         return false; /* closed */
-    if (framer_holds(&c->in) && outbuf_len(&c->out) <= s->opts->max_outbuf)
+    if (intake_holds(&c->in) && outbuf_len(&c->out) <= s->opts->max_outbuf)
         return on_readable(s, c);
     return true;
 }
 
 /* Answers the complete lines in bytes while the replies the client has not
- * read stay within --max-outbuf; past it, the rest is put aside. The drain's
- * last read (and the input put aside before it) is answered in full: that
+ * read stay within --max-outbuf; past it, the rest is held back. The drain's
+ * last read (and the input held back before it) is answered in full: that
  * is bounded, and happens once. False if the connection must close. */
 static bool handle_input(struct server *s, struct conn *c, struct chunk *bytes)
 {
-    while (s->draining || outbuf_len(&s->replies) + outbuf_len(&c->out) <= s->opts->max_outbuf) {
-        struct frame f = framer_next(&c->in, bytes);
+    for (;;) {
+        bool room =
+            s->draining || outbuf_len(&s->replies) + outbuf_len(&c->out) <= s->opts->max_outbuf;
+        struct frame f = intake_next(&c->in, bytes, room);
         switch (f.kind) {
         case FRAME_NONE: return true;
         case FRAME_LINE: handle_request(s, f.line, f.len); break;
@@ -385,7 +394,6 @@ static bool handle_input(struct server *s, struct conn *c, struct chunk *bytes)
         case FRAME_NO_MEMORY: return false;
         }
     }
-    return framer_hold(&c->in, bytes);
 }
 
 /*** requests ***/
@@ -508,12 +516,10 @@ static void *process_events(void *arg)
 static void apply_event(struct workers *w, const struct queued_event *e)
 {
     simulate_work(w->work_us);
-    int64_t balance;
-    if (accounts_apply(&w->balances, e->user, e->user_len, e->delta, &balance))
-        log_debug("balance of '%.*s' is now %" PRId64, (int)e->user_len, e->user, balance);
-    else
-        log_warn("event not applied: the balance of '%.*s' would overflow", (int)e->user_len,
-                 e->user);
+    int64_t balance = 0; /* known only once applied */
+    enum apply_result result =
+        accounts_apply(&w->balances, e->user, e->user_len, e->delta, &balance);
+    log_update(result, e->user, e->user_len, balance);
 }
 
 /* For the debug log (tests wait for it): when the queue is empty, how many
@@ -546,7 +552,7 @@ static void on_signal(struct server *s)
 
 /* Stops accepting, and gives every connection one last, bounded,
  * non-blocking read, so that lines already delivered are answered too (and
- * first, for a client past its output cap, the input put aside); after it a
+ * first, for a client past its output cap, the input held back); after it a
  * connection reads nothing more, flushes its replies and half-closes. */
 static void begin_shutdown(struct server *s, int signo)
 {
@@ -558,7 +564,7 @@ static void begin_shutdown(struct server *s, int signo)
     queue_close(&s->queue); /* nothing is queued from now on: the workers finish meanwhile */
     for (struct conn *c = s->conn_list, *next; c; c = next) {
         next = c->next;
-        if (framer_holds(&c->in) && !on_readable(s, c)) /* what was put aside, first */
+        if (intake_holds(&c->in) && !on_readable(s, c)) /* what was held back, first */
             continue; /* closed */
         if (!on_readable(s, c))
             continue; /* closed */

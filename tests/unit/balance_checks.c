@@ -21,7 +21,7 @@ int64_t balance_get(const char *user)
 void expect_apply(const char *user, int64_t delta, int64_t want)
 {
     int64_t got = 0;
-    ck_assert_msg(table_apply(user, strlen(user), delta, &got),
+    ck_assert_msg(table_apply(user, strlen(user), delta, &got) == APPLY_DONE,
                   "delta %" PRId64 " refused for '%s'", delta, user);
     ck_assert_msg(got == want, "'%s' is %" PRId64 " after %" PRId64 ", not %" PRId64, user, got,
                   delta, want);
@@ -31,7 +31,7 @@ void expect_apply(const char *user, int64_t delta, int64_t want)
 void expect_refused(const char *user, int64_t delta)
 {
     int64_t before = balance_get(user), got = 12345;
-    ck_assert_msg(!table_apply(user, strlen(user), delta, &got),
+    ck_assert_msg(table_apply(user, strlen(user), delta, &got) == APPLY_OVERFLOW,
                   "delta %" PRId64 " accepted for '%s' at %" PRId64, delta, user, before);
     ck_assert_int_eq(got, 12345); /* untouched */
     ck_assert_int_eq(balance_get(user), before);

@@ -8,8 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "update.h"
+
 typedef int64_t balance_get_fn(const char *user, size_t len);
-typedef bool balance_apply_fn(const char *user, size_t len, int64_t delta, int64_t *balance);
+typedef enum apply_result balance_apply_fn(const char *user, size_t len, int64_t delta,
+                                           int64_t *balance);
 
 /* Names the table the checks below work on. */
 void balance_checks_use(balance_get_fn *get, balance_apply_fn *apply);
@@ -22,8 +25,8 @@ void balance_checks_use(balance_get_fn *get, balance_apply_fn *apply);
     {                                                                                              \
         return module##_get(table, user, len);                                                     \
     }                                                                                              \
-    static bool module##_checked_apply(const char *user, size_t len, int64_t delta,                \
-                                       int64_t *balance)                                           \
+    static enum apply_result module##_checked_apply(const char *user, size_t len, int64_t delta,   \
+                                                    int64_t *balance)                              \
     {                                                                                              \
         return module##_apply(table, user, len, delta, balance);                                   \
     }                                                                                              \

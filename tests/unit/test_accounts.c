@@ -17,6 +17,7 @@
 
 #include "accounts.h"
 #include "balance_checks.h"
+#include "failing_malloc.h"
 #include "threads.h"
 #include "unit.h"
 
@@ -91,6 +92,24 @@ START_TEST(test_overflow_refused)
 }
 END_TEST
 
+/* Out of memory for a new user's entry, the update is refused and
+ * reported, and nothing changes; a user already known needs no memory. */
+START_TEST(test_no_memory_is_reported_and_changes_nothing)
+{
+    expect_apply("alice", 10, 10);
+    int64_t got = 12345;
+    fail_mallocs_after(0); /* Check allocates too: no assertion while armed */
+    enum apply_result r_new = accounts_apply(&acc, "bob", 3, 1, &got);
+    enum apply_result r = accounts_apply(&acc, "alice", 5, 1, &got);
+    fail_mallocs_after(-1);
+    ck_assert_int_eq(r_new, APPLY_NO_MEMORY);
+    ck_assert_int_eq(r, APPLY_DONE);
+    ck_assert_int_eq(got, 11);
+    ck_assert_int_eq(balance_get("bob"), 0);
+    ck_assert_uint_eq(entries(), 1);
+}
+END_TEST
+
 /* Far past the initial size: the table grows, and every entry is freed. */
 START_TEST(test_many_users)
 {
@@ -99,7 +118,8 @@ START_TEST(test_many_users)
     for (unsigned i = 0; i < USERS; i++) {
         int64_t balance;
         size_t len = user_name(name, sizeof name, i);
-        EXPECT(accounts_apply(&acc, name, len, (int64_t)i - 100, &balance), "%s refused", name);
+        EXPECT(accounts_apply(&acc, name, len, (int64_t)i - 100, &balance) == APPLY_DONE,
+               "%s refused", name);
     }
     for (unsigned i = 0; i < USERS; i++) {
         size_t len = user_name(name, sizeof name, i);
@@ -144,7 +164,7 @@ static void *add_everywhere(void *arg)
         int64_t balance;
         next_round();
         int n = snprintf(name, sizeof name, "user-%u", i);
-        if (!accounts_apply(&acc, name, (size_t)n, delta, &balance))
+        if (accounts_apply(&acc, name, (size_t)n, delta, &balance) != APPLY_DONE)
             complain("%s: delta %" PRId64 " refused", name, delta);
         else if (balance < delta || balance > THREADS * (THREADS + 1) / 2)
             complain("%s: %" PRId64 " after adding %" PRId64, name, balance, delta);
@@ -186,7 +206,7 @@ static void *buy_or_watch(void *arg)
         size_t u = i % HOT_USERS;
         int64_t now;
         if (writer) {
-            if (!accounts_apply(&acc, hot[u], strlen(hot[u]), 1, &now))
+            if (accounts_apply(&acc, hot[u], strlen(hot[u]), 1, &now) != APPLY_DONE)
                 complain("a buy of 1 was refused for %s", hot[u]);
             continue;
         }
@@ -216,6 +236,7 @@ static Suite *accounts_suite(void)
     tcase_add_test(single, test_unknown_user_is_zero);
     tcase_add_test(single, test_apply_and_get);
     tcase_add_test(single, test_overflow_refused);
+    tcase_add_test(single, test_no_memory_is_reported_and_changes_nothing);
     tcase_add_test(single, test_many_users);
     suite_add_tcase(s, single);
 

@@ -40,26 +40,8 @@ static void check_memory(const struct framer *f)
                f->max_line);
 }
 
-/* After every frame, how a reader that must stop would do it: put the rest
- * aside and take it back. The first time it is copied, later not. */
-static void hold_and_take_back(struct framer *f, struct chunk *in)
-{
-    bool copied = f->held == NULL;
-    char *was = in->data;
-    EXPECT(framer_hold(f, in), "out of memory");
-    EXPECT(framer_holds(f) == (in->len > 0), "holds %d with %zu bytes", framer_holds(f), in->len);
-    if (in->len == 0) {
-        EXPECT(f->held == NULL, "nothing held, memory kept");
-        return;
-    }
-    *in = framer_take_held(f);
-    EXPECT(copied ? in->data != was : in->data == was, "held bytes moved");
-    EXPECT(!framer_holds(f), "taken bytes still waiting");
-}
-
-/* Hands one chunk to the framer, calling it until FRAME_NONE; with hold,
- * the rest is put aside and taken back after every frame. */
-static void feed(struct framer *f, struct seen *s, const char *data, size_t n, bool hold)
+/* Hands one chunk to the framer, calling it until FRAME_NONE. */
+static void feed(struct framer *f, struct seen *s, const char *data, size_t n)
 {
     /* An exactly sized copy: AddressSanitizer catches any access past the chunk. */
     char *buf = malloc(n > 0 ? n : 1);
@@ -79,28 +61,25 @@ static void feed(struct framer *f, struct seen *s, const char *data, size_t n, b
             EXPECT(fr.kind == FRAME_TOO_LONG, "unexpected frame kind %d", fr.kind);
             seen_add(s, TOO_LONG_MARK "\n", strlen(TOO_LONG_MARK "\n"));
         }
-        if (hold)
-            hold_and_take_back(f, &in);
     }
     EXPECT(in.len == 0, "FRAME_NONE with %zu bytes left", in.len);
-    EXPECT(f->held == NULL, "held bytes kept after they were used up");
     check_memory(f);
     free(buf);
 }
 
 /* Frames input with a fresh framer, cut at the ascending offsets cuts[]. */
 static void frame_cut(size_t max_line, const char *input, size_t n, const size_t *cuts,
-                      size_t ncuts, bool hold, struct seen *s)
+                      size_t ncuts, struct seen *s)
 {
     struct framer f;
     framer_init(&f, max_line);
     seen_reset(s);
     size_t at = 0;
     for (size_t i = 0; i < ncuts; i++) {
-        feed(&f, s, input + at, cuts[i] - at, hold);
+        feed(&f, s, input + at, cuts[i] - at);
         at = cuts[i];
     }
-    feed(&f, s, input + at, n - at, hold);
+    feed(&f, s, input + at, n - at);
     framer_free(&f);
     ck_assert_ptr_null(f.partial);
 }
@@ -112,7 +91,7 @@ static void frame_pieces(size_t max_line, const char *input, size_t n, size_t pi
     framer_init(&f, max_line);
     seen_reset(s);
     for (size_t at = 0; at < n; at += piece)
-        feed(&f, s, input + at, n - at < piece ? n - at : piece, false);
+        feed(&f, s, input + at, n - at < piece ? n - at : piece);
     framer_free(&f);
 }
 
@@ -121,16 +100,13 @@ static void expect_every_split(size_t max_line, const char *input, const char *e
 {
     static struct seen s;
     size_t n = strlen(input);
-    frame_cut(max_line, input, n, NULL, 0, false, &s);
+    frame_cut(max_line, input, n, NULL, 0, &s);
     ck_assert_str_eq(s.text, expected);
-    for (int hold = 0; hold <= 1; hold++) {
-        for (size_t i = 0; i <= n; i++) {
-            for (size_t j = i; j <= n; j++) {
-                size_t cuts[] = {i, j};
-                frame_cut(max_line, input, n, cuts, i == j ? 1 : 2, hold, &s);
-                EXPECT(strcmp(s.text, expected) == 0, "cut at %zu and %zu%s: got \"%s\"", i, j,
-                       hold ? ", holding after every frame" : "", s.text);
-            }
+    for (size_t i = 0; i <= n; i++) {
+        for (size_t j = i; j <= n; j++) {
+            size_t cuts[] = {i, j};
+            frame_cut(max_line, input, n, cuts, i == j ? 1 : 2, &s);
+            EXPECT(strcmp(s.text, expected) == 0, "cut at %zu and %zu: got \"%s\"", i, j, s.text);
         }
     }
     frame_pieces(max_line, input, n, 1, &s);
@@ -304,15 +280,15 @@ START_TEST(test_too_long_across_many_chunks)
     struct framer f;
     framer_init(&f, 100);
     seen_reset(&s);
-    feed(&f, &s, xs, sizeof xs, false); /* exactly max_line so far: kept */
+    feed(&f, &s, xs, sizeof xs); /* exactly max_line so far: kept */
     ck_assert_str_eq(s.text, "");
     ck_assert_uint_eq(f.len, 100);
     for (int i = 0; i < 100; i++) {
-        feed(&f, &s, xs, sizeof xs, false);
+        feed(&f, &s, xs, sizeof xs);
         ck_assert_ptr_null(f.partial); /* what is discarded is not kept */
     }
     ck_assert_str_eq(s.text, TOO_LONG_MARK "\n");
-    feed(&f, &s, "x\nok\n", 5, false);
+    feed(&f, &s, "x\nok\n", 5);
     ck_assert_str_eq(s.text, TOO_LONG_MARK "\nok\n");
     framer_free(&f);
 }
@@ -324,17 +300,17 @@ START_TEST(test_unfinished_line_kept_until_newline)
     struct framer f;
     framer_init(&f, 4096);
     seen_reset(&s);
-    feed(&f, &s, "abc\nde", 6, false);
+    feed(&f, &s, "abc\nde", 6);
     ck_assert_str_eq(s.text, "abc\n");
     ck_assert_uint_eq(f.len, 2);
     ck_assert_mem_eq(f.partial, "de", 2);
-    feed(&f, &s, "f", 1, false);
-    feed(&f, &s, "g\r", 2, false);
+    feed(&f, &s, "f", 1);
+    feed(&f, &s, "g\r", 2);
     ck_assert_str_eq(s.text, "abc\n");
-    feed(&f, &s, "\n", 1, false);
+    feed(&f, &s, "\n", 1);
     ck_assert_str_eq(s.text, "abc\ndefg\n");
     ck_assert_ptr_null(f.partial);
-    feed(&f, &s, "unfinished", 10, false);
+    feed(&f, &s, "unfinished", 10);
     framer_free(&f);
     ck_assert_ptr_null(f.partial);
     ck_assert_uint_eq(f.len, 0);
@@ -350,70 +326,15 @@ START_TEST(test_memory_bounded_while_unfinished)
     framer_init(&f, max);
     seen_reset(&s);
     for (size_t i = 1; i <= max; i++) {
-        feed(&f, &s, "m", 1, false);
+        feed(&f, &s, "m", 1);
         ck_assert_uint_eq(f.len, i);
         ck_assert_uint_le(f.cap, max + 1);
     }
     ck_assert_str_eq(s.text, "");
-    feed(&f, &s, "\n", 1, false);
+    feed(&f, &s, "\n", 1);
     ck_assert_uint_eq(s.len, max + 1);
     ck_assert_ptr_null(f.partial);
     framer_free(&f);
-}
-END_TEST
-
-/* A line finished from the framer's own buffer, then nothing left to hold:
- * the connection is idle, and keeps no input memory. */
-START_TEST(test_hold_of_nothing_frees_memory)
-{
-    struct framer f;
-    framer_init(&f, 4096);
-    char first[] = "abc", second[] = "def\n";
-    struct chunk in = {first, 3};
-    ck_assert_int_eq(framer_next(&f, &in).kind, FRAME_NONE);
-    ck_assert_ptr_nonnull(f.partial);
-    in = (struct chunk){second, 4};
-    struct frame fr = framer_next(&f, &in);
-    ck_assert_int_eq(fr.kind, FRAME_LINE);
-    ck_assert_str_eq(fr.line, "abcdef");
-    ck_assert(framer_hold(&f, &in)); /* the cap was passed on the read's last line */
-    ck_assert(!framer_holds(&f));
-    ck_assert_ptr_null(f.partial);
-    ck_assert_ptr_null(f.held);
-    framer_free(&f);
-}
-END_TEST
-
-/* One chunk is held at most; what is held survives until taken, and
- * framer_free releases it (LeakSanitizer checks). */
-START_TEST(test_hold_rules)
-{
-    struct framer f;
-    framer_init(&f, 4096);
-    char a[] = "one\ntwo\n", b[] = "three\n";
-    struct chunk in = {a, sizeof a - 1};
-    ck_assert_int_eq(framer_next(&f, &in).kind, FRAME_LINE);
-    ck_assert(framer_hold(&f, &in));
-    ck_assert(framer_holds(&f));
-    memset(a, 'x', sizeof a - 1); /* the caller's buffer is reused: the held bytes are a copy */
-    struct chunk other = {b, sizeof b - 1};
-    ck_assert(!framer_hold(&f, &other)); /* a second chunk is refused */
-    struct chunk back = framer_take_held(&f);
-    ck_assert_uint_eq(back.len, 4);
-    struct frame fr = framer_next(&f, &back);
-    ck_assert_int_eq(fr.kind, FRAME_LINE);
-    ck_assert_str_eq(fr.line, "two");
-    ck_assert_int_eq(framer_next(&f, &back).kind, FRAME_NONE);
-    ck_assert_ptr_null(f.held); /* framed: freed */
-    back = framer_take_held(&f);
-    ck_assert_ptr_null(back.data);
-    ck_assert_uint_eq(back.len, 0);
-
-    in = (struct chunk){b, sizeof b - 1};
-    ck_assert(framer_hold(&f, &in));
-    framer_free(&f); /* while holding */
-    ck_assert_ptr_null(f.held);
-    ck_assert(!framer_holds(&f));
 }
 END_TEST
 
@@ -422,8 +343,6 @@ static Suite *framer_suite(void)
     Suite *s = suite_create("framer");
     TCase *tc = tcase_create("framer");
     tcase_add_test(tc, test_split_everywhere);
-    tcase_add_test(tc, test_hold_of_nothing_frees_memory);
-    tcase_add_test(tc, test_hold_rules);
     tcase_add_test(tc, test_split_everywhere_with_limit);
     tcase_add_loop_test(tc, test_line_cases, 0, (int)ARRAY_LEN(line_cases));
     tcase_add_test(tc, test_many_lines_one_chunk);

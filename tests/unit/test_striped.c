@@ -189,7 +189,7 @@ static void *buy_ones(void *arg)
     for (unsigned i = 0; i < WRITES_EACH; i++) {
         size_t u = i % HOT_USERS;
         int64_t balance;
-        if (!striped_apply(&sb, hot[u], hot_len[u], 1, &balance))
+        if (striped_apply(&sb, hot[u], hot_len[u], 1, &balance) != APPLY_DONE)
             complain("a buy of 1 was refused for '%s'", hot[u]);
     }
     return NULL;
@@ -222,8 +222,8 @@ static void *toggle(void *arg)
     for (unsigned i = 0; i < TOGGLES_EACH; i++) {
         size_t u = i % HOT_USERS;
         int64_t balance;
-        if (!striped_apply(&sb, hot[u], hot_len[u], delta, &balance) ||
-            !striped_apply(&sb, hot[u], hot_len[u], -delta, &balance))
+        if (striped_apply(&sb, hot[u], hot_len[u], delta, &balance) != APPLY_DONE ||
+            striped_apply(&sb, hot[u], hot_len[u], -delta, &balance) != APPLY_DONE)
             complain("a delta of %" PRId64 " was refused for '%s'", delta, hot[u]);
     }
     return NULL;
