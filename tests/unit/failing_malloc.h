@@ -1,5 +1,6 @@
-/* malloc that fails on demand, for a test linked with -Wl,--wrap=malloc:
- * every malloc call of the code linked into it goes through here. */
+/* malloc and calloc that fail on demand, for a test linked with
+ * -Wl,--wrap=malloc,--wrap=calloc: every such call of the code linked into
+ * it goes through here. */
 #ifndef TESTS_UNIT_FAILING_MALLOC_H
 #define TESTS_UNIT_FAILING_MALLOC_H
 
