@@ -72,6 +72,7 @@ struct conn {
     bool eof; /* the client has sent all it will: answer, then close */
     struct intake in; /* its unfinished line, and input held back */
     struct outbuf out; /* its replies the socket has not taken yet */
+    bool last_read_due; /* shutting down: one more read, once the input held back is answered */
     bool draining; /* shutting down: it had its last read, nothing more is served */
     uint64_t linger_until; /* half-closed: input is dropped until the client's EOF; silent
                             * until this time (ms), it may be closed sooner */
@@ -125,6 +126,7 @@ static void pause_accepting(struct server *s);
 static void resume_accepting(struct server *s);
 static bool on_readable(struct server *s, struct conn *c);
 static bool on_writable(struct server *s, struct conn *c);
+static bool catch_up(struct server *s, struct conn *c);
 static bool handle_input(struct server *s, struct conn *c, struct chunk *bytes);
 static void handle_request(struct server *s, char *line, size_t len);
 static void queue_event(struct server *s, const struct request *req);
@@ -323,11 +325,11 @@ static bool after_send(struct server *s, struct conn *c, enum send_status st)
 {
     if (st == SEND_FAILED || (c->eof && st == SEND_DONE))
         return close_conn(s, c);
-    if (c->draining && st == SEND_DONE && !c->linger_until) {
+    bool holding = intake_holds(&c->in);
+    if (c->draining && st == SEND_DONE && !holding && !c->linger_until) {
         shutdown(c->fd, SHUT_WR); /* all answered: the client sees EOF */
         linger(s, c);
     }
-    bool holding = intake_holds(&c->in);
     uint32_t want = 0;
     if (!c->eof && (c->linger_until ||
                     (!c->draining && !holding && outbuf_len(&c->out) <= s->opts->max_outbuf)))
@@ -346,7 +348,11 @@ static bool after_send(struct server *s, struct conn *c, enum send_status st)
 static bool on_readable(struct server *s, struct conn *c)
 {
     struct chunk bytes = {0}; /* nothing is read while input is held back */
+    bool dropped = false;
     if (!intake_holds(&c->in)) {
+        dropped = c->draining; /* it had its last read: what comes now is dropped */
+        c->draining |= c->last_read_due; /* this is its last read */
+        c->last_read_due = false;
         ssize_t n = recv(c->fd, s->read_buf, READ_CHUNK, 0);
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -358,8 +364,7 @@ static bool on_readable(struct server *s, struct conn *c)
         if (c->linger_until && n > 0)
             linger(s, c); /* still sending: wait on for its EOF */
     }
-    /* Draining: what comes after the last read is dropped. */
-    bool served = c->draining || handle_input(s, c, &bytes);
+    bool served = dropped || handle_input(s, c, &bytes);
     queue_publish(&s->queue); /* this read's events, to the workers in one go */
     if (!served) {
         outbuf_clear(&s->replies);
@@ -372,20 +377,28 @@ static bool on_writable(struct server *s, struct conn *c)
 {
     if (!after_send(s, c, outbuf_flush(&c->out, c->fd)))
         return false; /* closed */
-    if (intake_holds(&c->in) && outbuf_len(&c->out) <= s->opts->max_outbuf)
-        return on_readable(s, c);
-    return true;
+    return catch_up(s, c);
+}
+
+/* While the client's unread replies leave room: answers the input held
+ * back, then, shutting down, makes the last read. False if it closed. */
+static bool catch_up(struct server *s, struct conn *c)
+{
+    while ((intake_holds(&c->in) || c->last_read_due) &&
+           outbuf_len(&c->out) <= s->opts->max_outbuf) {
+        if (!on_readable(s, c))
+            return false; /* closed */
+    }
+    return after_send(s, c, outbuf_len(&c->out) ? SEND_PENDING : SEND_DONE);
 }
 
 /* Answers the complete lines in bytes while the replies the client has not
- * read stay within --max-outbuf; past it, the rest is held back. The drain's
- * last read (and the input held back before it) is answered in full: that
- * is bounded, and happens once. False if the connection must close. */
+ * read stay within --max-outbuf; past it, the rest is held back. False if
+ * the connection must close. */
 static bool handle_input(struct server *s, struct conn *c, struct chunk *bytes)
 {
     for (;;) {
-        bool room =
-            s->draining || outbuf_len(&s->replies) + outbuf_len(&c->out) <= s->opts->max_outbuf;
+        bool room = outbuf_len(&s->replies) + outbuf_len(&c->out) <= s->opts->max_outbuf;
         struct frame f = intake_next(&c->in, bytes, room);
         switch (f.kind) {
         case FRAME_NONE: return true;
@@ -551,9 +564,10 @@ static void on_signal(struct server *s)
 }
 
 /* Stops accepting, and gives every connection one last, bounded,
- * non-blocking read, so that lines already delivered are answered too (and
- * first, for a client past its output cap, the input held back); after it a
- * connection reads nothing more, flushes its replies and half-closes. */
+ * non-blocking read, so that lines already delivered are answered too (after
+ * the input held back, if any). The output cap still holds: a client past it
+ * gets the rest as it reads. After that a connection reads nothing more,
+ * flushes its replies and half-closes. */
 static void begin_shutdown(struct server *s, int signo)
 {
     log_info("%s: draining (a second signal exits at once)", strsignal(signo));
@@ -564,12 +578,8 @@ static void begin_shutdown(struct server *s, int signo)
     queue_close(&s->queue); /* nothing is queued from now on: the workers finish meanwhile */
     for (struct conn *c = s->conn_list, *next; c; c = next) {
         next = c->next;
-        if (intake_holds(&c->in) && !on_readable(s, c)) /* what was held back, first */
-            continue; /* closed */
-        if (!on_readable(s, c))
-            continue; /* closed */
-        c->draining = true;
-        after_send(s, c, outbuf_len(&c->out) ? SEND_PENDING : SEND_DONE);
+        c->last_read_due = true;
+        catch_up(s, c);
     }
 }
 
