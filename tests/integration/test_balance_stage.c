@@ -49,6 +49,7 @@ static Suite *stage_suite(void)
 {
     Suite *s = suite_create(SERVER);
     TCase *tc = harness_tcase("balances");
+    harness_add_line_tests(tc, SERVER, HARNESS_JSON);
     harness_add_shared_tests(tc, SERVER, HARNESS_JSON);
     harness_add_background_threads_test(tc, SERVER, "worker");
     tcase_add_test(tc, test_balance_queries);

@@ -164,47 +164,6 @@ START_TEST(test_fragmented_line)
 }
 END_TEST
 
-START_TEST(test_line_too_long)
-{
-    struct server srv;
-    struct client c;
-    server_start(&srv, SERVER, "--max-line", "64", NULL);
-    client_connect(&c, srv.port);
-
-    client_send_str(
-        &c, EVENT("\"a-user-name-long-enough-to-pass-the-limit\"", "\"buy\"", "1") "\n" BUY "\n");
-    client_expect_line(&c, LINE_TOO_LONG, T);
-    client_expect_line(&c, ACCEPTED, T);
-
-    /* 64 bytes exactly is fine. */
-    client_expect_reply(&c, EVENT("\"0123456789abcdefghijklmnop\"", "\"sell\"", "1"), ACCEPTED);
-    client_expect_reply(&c, EVENT("\"0123456789abcdefghijklmnopq\"", "\"sell\"", "1"),
-                        LINE_TOO_LONG);
-
-    client_close(&c);
-    server_stop(&srv);
-}
-END_TEST
-
-START_TEST(test_blank_lines_get_no_reply)
-{
-    struct server srv;
-    struct client c;
-    server_start(&srv, SERVER, NULL);
-    client_connect(&c, srv.port);
-
-    client_send_str(&c, "\n");
-    client_send_str(&c, "   \n\t\n \t \r\n\r\n");
-    client_send_str(&c, BUY "\n");
-    client_send_str(&c, "garbage\n");
-    client_expect_line(&c, ACCEPTED, T); /* the blank lines got nothing */
-    client_expect_line(&c, INVALID_JSON, T);
-
-    client_close(&c);
-    server_stop(&srv);
-}
-END_TEST
-
 START_TEST(test_crlf_line_endings)
 {
     struct server srv;
@@ -286,12 +245,11 @@ static Suite *step03_suite(void)
     tcase_add_test(tc, test_conversation);
     tcase_add_test(tc, test_deep_nesting);
     tcase_add_test(tc, test_fragmented_line);
-    tcase_add_test(tc, test_line_too_long);
-    tcase_add_test(tc, test_blank_lines_get_no_reply);
     tcase_add_test(tc, test_crlf_line_endings);
     tcase_add_test(tc, test_pipelined_lines);
     tcase_add_test(tc, test_client_that_never_reads);
     tcase_add_test(tc, test_tiny_output_cap_events);
+    harness_add_line_tests(tc, SERVER, HARNESS_JSON);
     harness_add_shared_tests(tc, SERVER, HARNESS_JSON);
     suite_add_tcase(s, tc);
     return s;

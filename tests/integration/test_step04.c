@@ -399,6 +399,7 @@ static Suite *step04_suite(void)
 {
     Suite *s = suite_create("step04_single");
     TCase *tc = harness_tcase("single");
+    harness_add_line_tests(tc, SERVER, HARNESS_JSON);
     harness_add_shared_tests(tc, SERVER, HARNESS_JSON);
     tcase_add_test(tc, test_conversation);
     tcase_add_test(tc, test_line_too_long_changes_nothing);

@@ -184,6 +184,7 @@ static Suite *step05_suite(void)
 {
     Suite *s = suite_create("step05_channel");
     TCase *tc = harness_tcase("channel");
+    harness_add_line_tests(tc, SERVER, HARNESS_JSON);
     harness_add_shared_tests(tc, SERVER, HARNESS_JSON);
     harness_add_background_threads_test(tc, SERVER, "processor");
     tcase_add_test(tc, test_conversation);

@@ -100,6 +100,7 @@ static Suite *step06_suite(void)
 {
     Suite *s = suite_create("step06_workers");
     TCase *tc = harness_tcase("workers");
+    harness_add_line_tests(tc, SERVER, HARNESS_JSON);
     harness_add_shared_tests(tc, SERVER, HARNESS_JSON);
     harness_add_background_threads_test(tc, SERVER, "worker");
     tcase_add_test(tc, test_exact_balances_under_concurrency);

@@ -97,6 +97,7 @@ static Suite *step09_suite(void)
 {
     Suite *s = suite_create(SERVER);
     TCase *tc = harness_tcase("atomics");
+    harness_add_line_tests(tc, SERVER, HARNESS_JSON);
     harness_add_shared_tests(tc, SERVER, HARNESS_JSON);
     harness_add_background_threads_test(tc, SERVER, "worker");
     tcase_add_test(tc, test_balance_queries);

@@ -713,6 +713,7 @@ static Suite *step10_suite(void)
 {
     Suite *s = suite_create(SERVER);
     TCase *commands = harness_tcase("commands");
+    harness_add_line_tests(commands, SERVER, HARNESS_JSON);
     harness_add_shared_tests(commands, SERVER, HARNESS_JSON);
     harness_add_background_threads_test(commands, SERVER, "worker");
     tcase_add_test(commands, test_health_and_balances);

@@ -1,5 +1,7 @@
 /* The threaded stages' shared test: their background threads run as batch
  * work. */
+/* Tests themselves: the harness's calls here name these lines in failures. */
+#include "harness.h"
 #include "harness_internal.h"
 
 #include <dirent.h>

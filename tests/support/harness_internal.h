@@ -37,6 +37,17 @@ int ms_left(long long deadline);
  * timeout. */
 short poll_one(int fd, short events, long long deadline);
 
+/*** the shared tests (harness_shared_lines.c) ***/
+
+/* A line (without '\n') and the reply it gets. */
+struct answered_line {
+    const char *request, *reply;
+};
+
+/* Two lines every stage that answers this way answers, and their replies:
+ * different, so that their order shows. */
+const struct answered_line *stage_probes(enum harness_replies replies);
+
 /*** servers (harness_server.c) ***/
 
 /* server_startv() with env (NAME=VALUE strings, NULL-terminated, may be

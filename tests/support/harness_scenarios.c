@@ -112,14 +112,3 @@ void scenario_amplifying_slow_readers(struct server *srv)
     client_expect_reply(&other, REQUEST_UNKNOWN_TYPE, REPLY_UNKNOWN_TYPE);
     client_close(&other);
 }
-
-void scenario_unterminated_last_line(struct server *srv)
-{
-    static struct client c;
-    client_connect(&c, srv->port);
-    client_send_str(&c, "complete\nunterminated");
-    client_shutdown_write(&c);
-    client_expect_line(&c, "complete", HARNESS_REPLY_TIMEOUT_MS);
-    client_expect_eof(&c, HARNESS_REPLY_TIMEOUT_MS);
-    client_close(&c);
-}

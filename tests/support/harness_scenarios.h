@@ -34,17 +34,11 @@ void scenario_tiny_output_cap(struct server *srv, const char *line, const char *
 #define AMPLIFYING_MAX_GROWTH_KIB (4 * 1024)
 void scenario_amplifying_slow_readers(struct server *srv);
 
-/* For the echo stages: on one connection, "complete\nunterminated" then a
- * half-close get "complete" back and then a clean close, no more. */
-void scenario_unterminated_last_line(struct server *srv);
-
 #ifndef HARNESS_IMPLEMENTATION
 #define scenario_slow_reader(...)     HARNESS_AT(scenario_slow_reader(__VA_ARGS__))
 #define scenario_tiny_output_cap(...) HARNESS_AT(scenario_tiny_output_cap(__VA_ARGS__))
 #define scenario_amplifying_slow_readers(...)                                                      \
     HARNESS_AT(scenario_amplifying_slow_readers(__VA_ARGS__))
-#define scenario_unterminated_last_line(...)                                                       \
-    HARNESS_AT(scenario_unterminated_last_line(__VA_ARGS__))
 #endif
 
 #endif

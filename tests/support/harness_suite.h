@@ -17,6 +17,15 @@ int harness_run(Suite *suite);
  * (HARNESS_ECHO, stages 01-02) or answers in JSON (HARNESS_JSON, 03-10). */
 enum harness_replies { HARNESS_ECHO, HARNESS_JSON };
 
+/* The tests every stage shares on how lines are read, added to tc for the
+ * stage `server` (harness_shared_lines.c): a line of --max-line bytes is
+ * answered, a longer one gets line_too_long as soon as the limit is passed
+ * (a \r counting), the default limit is 4096; blank lines get no reply;
+ * lines sent before a half-close are all answered, then EOF; an
+ * unterminated last line gets none; for HARNESS_ECHO, lines come back as
+ * they were. */
+void harness_add_line_tests(TCase *tc, const char *server, enum harness_replies replies);
+
 /* The tests every event-loop stage shares, added to tc for the stage
  * `server` (harness_shared_tests.c): scenario_tiny_output_cap() with a line
  * it answers, for HARNESS_JSON also scenario_amplifying_slow_readers() and
