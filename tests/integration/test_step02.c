@@ -7,10 +7,8 @@
 
 #include "harness.h"
 
-#define SERVER        "step02_async"
-#define LINE_TOO_LONG "{\"status\":\"error\",\"reason\":\"line_too_long\"}"
-#define TOO_MANY      "{\"status\":\"rejected\",\"reason\":\"too_many_connections\"}"
-#define T             HARNESS_REPLY_TIMEOUT_MS
+#define SERVER "step02_async"
+#define T      HARNESS_REPLY_TIMEOUT_MS
 
 #define CLIENTS 100
 #define ROUNDS  20
@@ -97,7 +95,7 @@ static bool try_connection(struct client *c, int port)
     client_send_str(c, "anyone there?\n");
     int n = client_read_line(c, got, sizeof got, T);
     ck_assert_msg(n >= 0, "no reply to a new connection");
-    if (strcmp(got, TOO_MANY) == 0) {
+    if (strcmp(got, REPLY_TOO_MANY_CONNS) == 0) {
         client_close(c);
         return false;
     }
@@ -117,7 +115,7 @@ START_TEST(test_max_conns)
 
     /* The third one is told why, then closed. */
     client_connect(&c, srv.port);
-    client_expect_line(&c, TOO_MANY, T);
+    client_expect_line(&c, REPLY_TOO_MANY_CONNS, T);
     client_expect_eof(&c, T);
     client_close(&c);
     client_expect_reply(&a, "a again", "a again");
@@ -153,7 +151,7 @@ START_TEST(test_huge_line)
     for (int i = 0; i < 64; i++)
         client_send_all(&c, piece, sizeof piece);
     client_send_str(&c, "\nafter\n");
-    client_expect_line(&c, LINE_TOO_LONG, T);
+    client_expect_line(&c, REPLY_LINE_TOO_LONG, T);
     client_expect_line(&c, "after", T);
     server_check_rss_growth(&srv, rss_before, MAX_GROWTH);
 

@@ -7,13 +7,9 @@
 
 #include "harness.h"
 
-#define SERVER        "step04_single"
-#define INVALID_JSON  "{\"status\":\"error\",\"reason\":\"invalid_json\"}"
-#define INVALID_EVENT "{\"status\":\"error\",\"reason\":\"invalid_event\"}"
-#define UNKNOWN_TYPE  "{\"status\":\"error\",\"reason\":\"unknown_type\"}"
-#define LINE_TOO_LONG "{\"status\":\"error\",\"reason\":\"line_too_long\"}"
-#define BALANCE(n)    "{\"status\":\"ok\",\"balance\":" #n "}"
-#define T             HARNESS_REPLY_TIMEOUT_MS
+#define SERVER     "step04_single"
+#define BALANCE(n) "{\"status\":\"ok\",\"balance\":" #n "}"
+#define T          HARNESS_REPLY_TIMEOUT_MS
 
 #define EVENT(user, action, amount)                                                                \
     "{\"user\":" user ",\"action\":" action ",\"amount\":" amount "}"
@@ -85,26 +81,26 @@ static const struct exchange conversation[] = {
     {"{\"user\":\"bob\",\"user\":\"alice\",\"action\":\"sell\",\"amount\":4}", BALANCE(0)},
 
     /* errors as in stage 03, and none of them changes a balance */
-    {"garbage", INVALID_JSON},
-    {EVENT("\"alice\"", "\"buy\"", "1") " trailing", INVALID_JSON},
-    {EVENT("\"alice\"", "\"buy\"", "NaN"), INVALID_JSON},
-    {"[1]", INVALID_EVENT},
-    {"{}", INVALID_EVENT},
-    {EVENT("\"alice\"", "\"hold\"", "1"), INVALID_EVENT},
-    {EVENT("\"alice\"", "\"buy\"", "0"), INVALID_EVENT},
-    {EVENT("\"alice\"", "\"sell\"", "-1"), INVALID_EVENT},
-    {EVENT("\"alice\"", "\"buy\"", "1.5"), INVALID_EVENT},
-    {EVENT("\"alice\"", "\"buy\"", "1000000001"), INVALID_EVENT},
-    {EVENT("\"alice\"", "\"buy\"", "\"5\""), INVALID_EVENT},
-    {EVENT("\"\"", "\"buy\"", "1"), INVALID_EVENT},
-    {EVENT("\"a\\u0000b\"", "\"buy\"", "1"), INVALID_EVENT},
+    {"garbage", REPLY_INVALID_JSON},
+    {EVENT("\"alice\"", "\"buy\"", "1") " trailing", REPLY_INVALID_JSON},
+    {EVENT("\"alice\"", "\"buy\"", "NaN"), REPLY_INVALID_JSON},
+    {"[1]", REPLY_INVALID_EVENT},
+    {"{}", REPLY_INVALID_EVENT},
+    {EVENT("\"alice\"", "\"hold\"", "1"), REPLY_INVALID_EVENT},
+    {EVENT("\"alice\"", "\"buy\"", "0"), REPLY_INVALID_EVENT},
+    {EVENT("\"alice\"", "\"sell\"", "-1"), REPLY_INVALID_EVENT},
+    {EVENT("\"alice\"", "\"buy\"", "1.5"), REPLY_INVALID_EVENT},
+    {EVENT("\"alice\"", "\"buy\"", "1000000001"), REPLY_INVALID_EVENT},
+    {EVENT("\"alice\"", "\"buy\"", "\"5\""), REPLY_INVALID_EVENT},
+    {EVENT("\"\"", "\"buy\"", "1"), REPLY_INVALID_EVENT},
+    {EVENT("\"a\\u0000b\"", "\"buy\"", "1"), REPLY_INVALID_EVENT},
     {EVENT("\"01234567890123456789012345678901234567890123456789012345678901234\"", "\"buy\"", "1"),
-     INVALID_EVENT}, /* 65 bytes */
+     REPLY_INVALID_EVENT}, /* 65 bytes */
     /* no command yet: a balance query is still an unknown type */
-    {"{\"type\":\"balance\",\"user\":\"alice\"}", UNKNOWN_TYPE},
-    {"{\"type\":\"metrics\"}", UNKNOWN_TYPE},
-    {"{\"type\":\"health\"}", UNKNOWN_TYPE},
-    {"{\"type\":1,\"user\":\"alice\",\"action\":\"buy\",\"amount\":1}", UNKNOWN_TYPE},
+    {"{\"type\":\"balance\",\"user\":\"alice\"}", REPLY_UNKNOWN_TYPE},
+    {"{\"type\":\"metrics\"}", REPLY_UNKNOWN_TYPE},
+    {"{\"type\":\"health\"}", REPLY_UNKNOWN_TYPE},
+    {"{\"type\":1,\"user\":\"alice\",\"action\":\"buy\",\"amount\":1}", REPLY_UNKNOWN_TYPE},
 
     {EVENT("\"alice\"", "\"buy\"", "1"), BALANCE(999999971)},
     {EVENT("\"bob\"", "\"sell\"", "1"), BALANCE(-1)},
@@ -142,8 +138,8 @@ START_TEST(test_line_too_long_changes_nothing)
         &c, "{\"user\":\"ann\",\"action\":\"buy\",\"amount\":1,\"pad\":\"0123456789abcdef\"}\n"
             "{\"user\":\"ann\",\"action\":\"buy\",\"amount\":2,\"pad\":\"0123456789abcdef\"}\n"
             "{\"user\":\"ann\",\"action\":\"buy\",\"amount\":4,\"pad\":\"0123456789abcde\"}\n");
-    client_expect_line(&c, LINE_TOO_LONG, T);
-    client_expect_line(&c, LINE_TOO_LONG, T);
+    client_expect_line(&c, REPLY_LINE_TOO_LONG, T);
+    client_expect_line(&c, REPLY_LINE_TOO_LONG, T);
     client_expect_line(&c, BALANCE(4), T);
 
     client_close(&c);
@@ -358,7 +354,7 @@ START_TEST(test_client_that_never_reads)
     server_start(&srv, SERVER, NULL);
     client_connect(&other, srv.port);
     client_connect(&flooder, srv.port);
-    client_expect_reply(&other, PROBE, UNKNOWN_TYPE);
+    client_expect_reply(&other, PROBE, REPLY_UNKNOWN_TYPE);
     long rss_before = server_rss_kib(&srv);
 
     /* Flood until a whole FLOOD_BLOCKED_MS passes with nothing going through. */
@@ -370,7 +366,7 @@ START_TEST(test_client_that_never_reads)
         ck_assert_msg(blocked, "the server read all %zu bytes of a client that never reads", sent);
     } while (sent > before);
 
-    client_expect_reply(&other, PROBE, UNKNOWN_TYPE);
+    client_expect_reply(&other, PROBE, REPLY_UNKNOWN_TYPE);
     long growth = server_check_rss_growth(&srv, rss_before, MAX_GROWTH_KIB);
     fprintf(stderr, "step04: a client that never reads sent %zu bytes; RSS grew by %ld KiB\n", sent,
             growth);
@@ -385,7 +381,7 @@ START_TEST(test_client_that_never_reads)
         client_send_all(&flooder, FLOOD_LINE + line_len - rest, rest);
         expect_balance(&flooder, (long long)++lines);
     }
-    client_expect_reply(&other, PROBE, UNKNOWN_TYPE);
+    client_expect_reply(&other, PROBE, REPLY_UNKNOWN_TYPE);
     client_close(&flooder);
     client_send_str(&other, EVENT("\"flood\"", "\"sell\"", "1") "\n");
     expect_balance(&other, (long long)lines - 1);

@@ -5,8 +5,7 @@
  * whenever a worker finds the queue empty. */
 #include "harness.h"
 
-#define SERVER       "step06_workers"
-#define UNKNOWN_TYPE "{\"status\":\"error\",\"reason\":\"unknown_type\"}"
+#define SERVER "step06_workers"
 
 /*** exact balances under concurrency ***/
 
@@ -89,7 +88,7 @@ START_TEST(test_overload_is_rejected)
     /* The log shows the accepted events applied. */
     ck_assert_uint_eq(server_logged_updates(&srv), accepted);
     ck_assert_int_eq(server_logged_balance(&srv, "bulk"), (long long)accepted);
-    client_expect_reply(&c, "{\"type\":\"balance\",\"user\":\"bulk\"}", UNKNOWN_TYPE);
+    client_expect_reply(&c, "{\"type\":\"balance\",\"user\":\"bulk\"}", REPLY_UNKNOWN_TYPE);
 
     client_close(&c);
     server_stop(&srv);

@@ -3,10 +3,8 @@
  * the counters at rest, under load, and against the replies the clients saw. */
 #include "harness.h"
 
-#define SERVER       "step09_atomics"
-#define UNKNOWN_TYPE "{\"status\":\"error\",\"reason\":\"unknown_type\"}"
-#define INVALID_JSON "{\"status\":\"error\",\"reason\":\"invalid_json\"}"
-#define T            HARNESS_REPLY_TIMEOUT_MS
+#define SERVER "step09_atomics"
+#define T      HARNESS_REPLY_TIMEOUT_MS
 
 START_TEST(test_balance_queries)
 {
@@ -16,7 +14,7 @@ START_TEST(test_balance_queries)
     scenario_balance_queries(&srv);
 
     client_connect(&c, srv.port);
-    client_expect_reply(&c, "{\"type\":\"health\"}", UNKNOWN_TYPE); /* a step10 command */
+    client_expect_reply(&c, "{\"type\":\"health\"}", REPLY_UNKNOWN_TYPE); /* a step10 command */
     client_close(&c);
     server_stop(&srv);
 }
@@ -38,12 +36,12 @@ START_TEST(test_metrics_replies)
     char line[512];
     ck_assert_int_gt(client_read_line(&c, line, sizeof line, T), 0);
     ck_assert_msg(metrics_parse(line, &m), "not a metrics reply: %s", line);
-    client_expect_line(&c, INVALID_JSON, T);
-    client_expect_line(&c, UNKNOWN_TYPE, T);
+    client_expect_line(&c, REPLY_INVALID_JSON, T);
+    client_expect_line(&c, REPLY_UNKNOWN_TYPE, T);
 
     /* Invalid events are not counted. */
     client_expect_reply(&c, "{\"user\":\"a\",\"action\":\"buy\",\"amount\":0}",
-                        "{\"status\":\"error\",\"reason\":\"invalid_event\"}");
+                        REPLY_INVALID_EVENT);
     m = client_metrics(&c);
     ck_assert(m.received == 0 && m.processed == 0 && m.dropped == 0);
 

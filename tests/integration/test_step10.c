@@ -21,16 +21,12 @@
 
 #include "harness.h"
 
-#define SERVER        "step10_shutdown"
-#define ACCEPTED      "{\"status\":\"accepted\"}"
-#define SERVER_BUSY   "{\"status\":\"rejected\",\"reason\":\"server_busy\"}"
-#define SHUTTING_DOWN "{\"status\":\"rejected\",\"reason\":\"shutting_down\"}"
-#define HEALTH        "{\"type\":\"health\"}"
-#define HEALTH_OK     "{\"status\":\"ok\"}"
-#define DRAINING      "{\"status\":\"draining\"}"
-#define METRICS       "{\"type\":\"metrics\"}"
-#define UNKNOWN_TYPE  "{\"status\":\"error\",\"reason\":\"unknown_type\"}"
-#define T             HARNESS_REPLY_TIMEOUT_MS
+#define SERVER    "step10_shutdown"
+#define HEALTH    "{\"type\":\"health\"}"
+#define HEALTH_OK "{\"status\":\"ok\"}"
+#define DRAINING  "{\"status\":\"draining\"}"
+#define METRICS   "{\"type\":\"metrics\"}"
+#define T         HARNESS_REPLY_TIMEOUT_MS
 
 #define EVENT_LINE(user) "{\"user\":\"" user "\",\"action\":\"buy\",\"amount\":1}"
 
@@ -108,11 +104,11 @@ static void tally_reply(struct tally *t, enum request_kind kind, const char *rep
 {
     struct metrics_reply m;
     bool drain = false;
-    if (kind == EVENT && strcmp(reply, ACCEPTED) == 0) {
+    if (kind == EVENT && strcmp(reply, REPLY_ACCEPTED) == 0) {
         t->accepted++;
-    } else if (kind == EVENT && strcmp(reply, SERVER_BUSY) == 0) {
+    } else if (kind == EVENT && strcmp(reply, REPLY_SERVER_BUSY) == 0) {
         t->busy++;
-    } else if (kind == EVENT && strcmp(reply, SHUTTING_DOWN) == 0) {
+    } else if (kind == EVENT && strcmp(reply, REPLY_SHUTTING_DOWN) == 0) {
         t->shutting_down++;
         drain = true;
     } else if (kind == HEALTH_QUERY && strcmp(reply, HEALTH_OK) == 0) {
@@ -174,8 +170,8 @@ START_TEST(test_health_and_balances)
     client_connect(&c, srv.port);
     client_expect_reply(&c, HEALTH, HEALTH_OK);
     client_expect_reply(&c, "{\"type\":\"health\",\"verbose\":true}", HEALTH_OK);
-    client_expect_reply(&c, "{\"type\":\"Health\"}", UNKNOWN_TYPE);
-    client_expect_reply(&c, "{\"type\":\"shutdown\"}", UNKNOWN_TYPE);
+    client_expect_reply(&c, "{\"type\":\"Health\"}", REPLY_UNKNOWN_TYPE);
+    client_expect_reply(&c, "{\"type\":\"shutdown\"}", REPLY_UNKNOWN_TYPE);
     client_close(&c);
     struct event_tally t = scenario_balance_queries(&srv);
     expect_final_counts(stop_gracefully(&srv), t.accepted, t.busy);
@@ -452,25 +448,10 @@ END_TEST
 static struct event_tally start_with_full_queue(struct server *srv, struct client *c,
                                                 const char *work_us, const char *drain_timeout_ms)
 {
-    static char lines[SLOW_EVENTS * 64];
-    struct event_tally t = {0};
-    char reply[256];
     server_start(srv, SERVER, "--work-us", work_us, "--workers", "1", "--queue-cap", SLOW_QUEUE_CAP,
                  "--drain-timeout-ms", drain_timeout_ms, NULL);
-    size_t len = 0;
-    for (unsigned i = 0; i < SLOW_EVENTS; i++)
-        len += (size_t)snprintf(lines + len, sizeof lines - len, "%s\n", EVENT_LINE("slow"));
     client_connect(c, srv->port);
-    client_send_all(c, lines, len);
-    for (unsigned i = 0; i < SLOW_EVENTS; i++) {
-        ck_assert_int_gt(client_read_line(c, reply, sizeof reply, T), 0);
-        if (strcmp(reply, ACCEPTED) == 0)
-            t.accepted++;
-        else if (strcmp(reply, SERVER_BUSY) == 0)
-            t.busy++;
-        else
-            ck_abort_msg("event %u: %s", i, reply);
-    }
+    struct event_tally t = client_send_bulk(c, "slow", SLOW_EVENTS);
     ck_assert_msg(t.busy > 0, "the queue of %s never filled up", SLOW_QUEUE_CAP);
     struct metrics_reply m = client_metrics(c);
     ck_assert_msg(m.processed < t.accepted / 2, "%llu of %lu slow events already processed",
@@ -489,7 +470,7 @@ static void expect_late_reader_served(struct server *srv, struct client *c, unsi
                       n == CLIENT_TIMEOUT ? "none"
                       : n == CLIENT_EOF   ? "EOF"
                                           : "connection reset");
-        ck_assert_str_eq(line, ACCEPTED);
+        ck_assert_str_eq(line, REPLY_ACCEPTED);
     }
     client_expect_eof(c, T);
     client_close(c);
@@ -557,7 +538,7 @@ START_TEST(test_a_silent_client_gets_every_reply)
     nanosleep(&silence, NULL); /* the client's silence is the behaviour under test */
     int delivered;
     ck_assert_int_eq(ioctl(c.fd, FIONREAD, &delivered), 0);
-    ck_assert_msg((size_t)delivered < WINDOW_EVENTS * (sizeof ACCEPTED),
+    ck_assert_msg((size_t)delivered < WINDOW_EVENTS * (sizeof REPLY_ACCEPTED),
                   "all %d bytes of replies reached the client: nothing was left to lose",
                   delivered);
     client_send_str(&c, HEALTH "\n");
