@@ -65,34 +65,6 @@ START_TEST(test_conversation)
 }
 END_TEST
 
-/*** overload ***/
-
-#define OVERLOAD 200
-
-/* A queue of 4 and 2 ms of work per event: 200 pipelined events overflow it.
- * Every reply is accepted or server_busy, some of each; the processor
- * applies the accepted ones and nothing else. */
-START_TEST(test_overload_is_rejected)
-{
-    struct server srv;
-    struct client c;
-    server_start(&srv, SERVER, "--queue-cap", "4", "--work-us", "2000", "--log-level", "debug",
-                 NULL);
-    client_connect(&c, srv.port);
-
-    size_t accepted = scenario_overload(&srv, &c, OVERLOAD, 4).accepted;
-    /* Once one more event is processed, everything before it is in the log. */
-    client_expect_reply(&c, EVENT("\"last\"", "\"buy\"", "1"), REPLY_ACCEPTED);
-    server_wait_processed(&srv, accepted + 1);
-    ck_assert_uint_eq(server_log_count(&srv, "balance of 'bulk'", NULL), accepted);
-    ck_assert_int_eq(server_logged_balance(&srv, "bulk"), (long long)accepted);
-    ck_assert_int_eq(server_logged_balance(&srv, "last"), 1);
-
-    client_close(&c);
-    server_stop(&srv);
-}
-END_TEST
-
 #define MANY_EVENTS 5000
 
 static const char *const users[] = {"ann", "ben", "cat", "dan", "eve"};
@@ -183,8 +155,8 @@ static Suite *step05_suite(void)
     harness_add_line_tests(tc, SERVER, HARNESS_JSON);
     harness_add_shared_tests(tc, SERVER, HARNESS_JSON);
     harness_add_background_threads_test(tc, SERVER, "processor");
+    harness_add_overload_test(tc, SERVER, NULL);
     tcase_add_test(tc, test_conversation);
-    tcase_add_test(tc, test_overload_is_rejected);
     tcase_add_test(tc, test_big_queue_accepts_everything);
     tcase_add_test(tc, test_event_loop_never_waits);
     suite_add_tcase(s, tc);

@@ -162,58 +162,35 @@ static bool read_replies(struct client *c, struct tally *t, const enum request_k
 
 /*** commands ***/
 
-START_TEST(test_health_and_balances)
+/* Health is ok while the server runs; its type is matched exactly, and
+ * there is no shutdown command. */
+START_TEST(test_health)
 {
     struct server srv;
     struct client c;
-    server_start(&srv, SERVER, "--log-level", "debug", NULL);
+    server_start(&srv, SERVER, NULL);
     client_connect(&c, srv.port);
     client_expect_reply(&c, HEALTH, HEALTH_OK);
     client_expect_reply(&c, "{\"type\":\"health\",\"verbose\":true}", HEALTH_OK);
     client_expect_reply(&c, "{\"type\":\"Health\"}", REPLY_UNKNOWN_TYPE);
     client_expect_reply(&c, "{\"type\":\"shutdown\"}", REPLY_UNKNOWN_TYPE);
     client_close(&c);
-    struct event_tally t = scenario_balance_queries(&srv);
-    expect_final_counts(stop_gracefully(&srv), t.accepted, t.busy);
+    expect_final_counts(stop_gracefully(&srv), 0, 0);
 }
 END_TEST
 
-/* The final line agrees with what the clients saw, busy or not. */
-START_TEST(test_final_metrics_after_load)
+/* How the harness's shared balance and metrics tests end here: gracefully,
+ * the final line agreeing with what the clients saw. */
+static void stop_with_final_counts(struct server *srv, struct event_tally t)
 {
-    static const char *const overload[][7] = {
-        {"--queue-cap", "100000", "--workers", "4", NULL},
-        {"--queue-cap", "4", "--work-us", "2000", NULL},
-    };
-    struct server srv;
-    const char *args[10] = {"--log-level", "debug"};
-    memcpy(args + 2, overload[_i], sizeof overload[_i]);
-    server_startv(&srv, SERVER, args);
-    struct event_tally t = scenario_exact_balances(&srv);
-    server_expect_metrics_at_rest(&srv, t);
-    expect_final_counts(stop_gracefully(&srv), t.accepted, t.busy);
+    expect_final_counts(stop_gracefully(srv), t.accepted, t.busy);
 }
-END_TEST
 
-START_TEST(test_metrics_under_load)
-{
-    struct server srv;
-    server_start(&srv, SERVER, "--log-level", "debug", "--work-us", "50", "--queue-cap", "64",
-                 NULL);
-    struct event_tally t = scenario_metrics_under_load(&srv);
-    expect_final_counts(stop_gracefully(&srv), t.accepted, t.busy);
-}
-END_TEST
-
-/* A sleeping worker is woken for one event after an idle pause. */
-START_TEST(test_wakeups_after_idle)
-{
-    struct server srv;
-    server_start(&srv, SERVER, "--log-level", "debug", "--workers", "2", NULL);
-    unsigned accepted = scenario_wakeups_after_idle(&srv);
-    expect_final_counts(stop_gracefully(&srv), accepted, 0);
-}
-END_TEST
+static const struct harness_balance_stage stage = {
+    .server = SERVER,
+    .has_metrics = true,
+    .stop = stop_with_final_counts,
+};
 
 /*** a drain under load ***/
 
@@ -697,10 +674,9 @@ static Suite *step10_suite(void)
     harness_add_line_tests(commands, SERVER, HARNESS_JSON);
     harness_add_shared_tests(commands, SERVER, HARNESS_JSON);
     harness_add_background_threads_test(commands, SERVER, "worker");
-    tcase_add_test(commands, test_health_and_balances);
-    tcase_add_loop_test(commands, test_final_metrics_after_load, 0, 2);
-    tcase_add_test(commands, test_metrics_under_load);
-    tcase_add_test(commands, test_wakeups_after_idle);
+    harness_add_balance_tests(commands, &stage);
+    harness_add_metrics_tests(commands, &stage);
+    tcase_add_test(commands, test_health);
     suite_add_tcase(s, commands);
 
     TCase *drain = harness_tcase("drain");

@@ -6,6 +6,10 @@
 #define TESTS_HARNESS_SUITE_H
 
 #include <check.h>
+#include <stdbool.h>
+
+#include "harness_events.h"
+#include "harness_server.h"
 
 /* A test case with HARNESS_TEST_TIMEOUT_S and harness_kill_servers() as a
  * checked teardown. */
@@ -38,5 +42,32 @@ void harness_add_shared_tests(TCase *tc, const char *server, enum harness_replie
  * ("processor", "worker") run as SCHED_BATCH and the event loop does not
  * (harness_background_threads.c). */
 void harness_add_background_threads_test(TCase *tc, const char *server, const char *thread_name);
+
+/* For the stages whose debug log shows each applied event (05-06): the
+ * overload test (harness_shared_events.c), a queue of 4 overflowed by 200
+ * events, the accepted ones applied and no other. extra_args are more of
+ * the stage's arguments (NULL-terminated, may be NULL), e.g. its workers. */
+void harness_add_overload_test(TCase *tc, const char *server, const char *const *extra_args);
+
+/* A stage with balance queries (07-10), as the tests they share see it. */
+struct harness_balance_stage {
+    const char *server;
+    /* Commands of later stages, each answered unknown_type here
+     * (NULL-terminated, may be NULL). */
+    const char *const *unknown_commands;
+    bool has_metrics; /* 09-10: the metrics at rest must agree with the replies */
+    /* Ends each test, the events sent having been answered as t says
+     * (NULL: server_stop()). */
+    void (*stop)(struct server *srv, struct event_tally t);
+};
+
+/* Balance queries as scenario_balance_queries() checks them, then the
+ * unknown commands; exact balances with room for every event, and under
+ * overload (harness_shared_events.c). */
+void harness_add_balance_tests(TCase *tc, const struct harness_balance_stage *stage);
+
+/* For the stages with metrics (09-10): scenario_metrics_under_load() and
+ * scenario_wakeups_after_idle() (harness_shared_events.c). */
+void harness_add_metrics_tests(TCase *tc, const struct harness_balance_stage *stage);
 
 #endif
