@@ -1,6 +1,7 @@
 /* Server processes under test: starting and stopping them (harness_server.c),
  * what a test can learn about one from outside (harness_server_probe.c), and
- * starting one with a library preloaded (harness_preload.c). */
+ * starting one with a library preloaded, e.g. to hold one of its locks
+ * (harness_preload.c). */
 #ifndef TESTS_HARNESS_SERVER_H
 #define TESTS_HARNESS_SERVER_H
 
@@ -86,10 +87,28 @@ long server_check_rss_growth(struct server *srv, long before_kib, long max_kib);
 
 /* server_startv() with library in LD_PRELOAD and env (NAME=VALUE strings,
  * NULL-terminated, may be NULL) added to the server's environment. The
- * libraries are built next to the harness: FAIL_EPOLL_ADD_LIB and
- * COUNT_ACCEPTS_LIB (see each one's source). */
+ * libraries are built next to the harness: FAIL_EPOLL_ADD_LIB,
+ * COUNT_ACCEPTS_LIB, HOLD_LOCK_LIB (see each one's source). */
 void server_start_preloaded(struct server *srv, const char *name, const char *library,
                             const char *const *env, const char *const *args);
+
+/* A lock inside a server, held by a thread of it (hold_lock.c) until the
+ * test releases it. */
+struct lock_hold {
+    int release_fd; /* the test's end of the pipe the holder waits on */
+};
+
+/* Starts name (args as server_startv()) with hold_lock.c preloaded and
+ * trigger in its environment, which says which lock is held:
+ * "HOLD_AT_LOG_LINE=text" (a thread about to log a line holding text waits
+ * first, with whatever locks it holds) or "HOLD_WRITE_LOCK=thread" (the
+ * first read/write lock taken for writing by the thread named thread). */
+void server_start_holding(struct server *srv, struct lock_hold *hold, const char *name,
+                          const char *trigger, const char *const *args);
+/* Waits until the server's thread holds the lock (its log says so). */
+void lock_hold_wait(struct server *srv);
+/* Lets the holding thread go on. */
+void lock_hold_release(struct lock_hold *hold);
 
 #ifndef HARNESS_IMPLEMENTATION
 #define server_start(...)            HARNESS_AT(server_start(__VA_ARGS__))
@@ -105,6 +124,9 @@ void server_start_preloaded(struct server *srv, const char *name, const char *li
 #define server_rss_kib(...)          HARNESS_AT(server_rss_kib(__VA_ARGS__))
 #define server_check_rss_growth(...) HARNESS_AT(server_check_rss_growth(__VA_ARGS__))
 #define server_start_preloaded(...)  HARNESS_AT(server_start_preloaded(__VA_ARGS__))
+#define server_start_holding(...)    HARNESS_AT(server_start_holding(__VA_ARGS__))
+#define lock_hold_wait(...)          HARNESS_AT(lock_hold_wait(__VA_ARGS__))
+#define lock_hold_release(...)       HARNESS_AT(lock_hold_release(__VA_ARGS__))
 #endif
 
 #endif
