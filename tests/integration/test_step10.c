@@ -342,24 +342,14 @@ static const char flood_unit[] =
     METRICS "\n" METRICS "\n" METRICS "\n" HEALTH "\n" EVENT_LINE("flood") "\n";
 static const enum request_kind flood_kinds[] = {METRICS_QUERY, METRICS_QUERY, METRICS_QUERY,
                                                 HEALTH_QUERY, EVENT};
-#define FLOOD_MAX_BYTES  ((size_t)256 << 20)
-#define FLOOD_PAUSE_MS   300 /* no room this long: the server paused reading */
-#define FLOOD_BLOCKED_MS 1000 /* no room this long: the server stopped reading */
-
-#define SLOW_CLIENT_MS 1500 /* longer than the server's wait for a client's EOF */
+#define FLOOD_MAX_BYTES ((size_t)256 << 20)
+#define SLOW_CLIENT_MS  1500 /* longer than the server's wait for a client's EOF */
 
 /* Floods the server with flood_unit until it stops reading the flooder, as
  * --max-outbuf makes it; returns the bytes sent. */
 static size_t flood_until_ignored(struct client *flooder)
 {
-    size_t sent = 0, before;
-    do {
-        before = sent;
-        int wait_ms = sent == 0 ? FLOOD_PAUSE_MS : FLOOD_BLOCKED_MS;
-        ck_assert_msg(client_flood(flooder, flood_unit, &sent, FLOOD_MAX_BYTES, wait_ms),
-                      "%s read all %zu bytes from a client that never reads", SERVER, sent);
-    } while (sent > before);
-    return sent;
+    return client_flood_until_stopped(flooder, flood_unit, FLOOD_MAX_BYTES);
 }
 
 /* A client whose unread replies pass --max-outbuf is no longer read, so its

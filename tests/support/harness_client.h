@@ -67,20 +67,27 @@ bool client_flood(struct client *c, const char *line, size_t *sent, size_t max_b
 void client_flood_finish(struct client *c, const char *line, size_t sent, const char *reply,
                          int timeout_ms);
 
+/* Floods line from c until a whole second passes without a byte going
+ * through (a busy server only pauses its reading, a capped one stops), or
+ * fails once max_bytes have. Returns the bytes sent; the last line may be
+ * partial, as client_flood_finish() expects. */
+size_t client_flood_until_stopped(struct client *c, const char *line, size_t max_bytes);
+
 #ifndef HARNESS_IMPLEMENTATION
-#define client_connect(...)         HARNESS_AT(client_connect(__VA_ARGS__))
-#define client_connect_rcvbuf(...)  HARNESS_AT(client_connect_rcvbuf(__VA_ARGS__))
-#define client_set_nonblocking(...) HARNESS_AT(client_set_nonblocking(__VA_ARGS__))
-#define client_shutdown_write(...)  HARNESS_AT(client_shutdown_write(__VA_ARGS__))
-#define client_send_all(...)        HARNESS_AT(client_send_all(__VA_ARGS__))
-#define client_send_str(...)        HARNESS_AT(client_send_str(__VA_ARGS__))
-#define client_read_line(...)       HARNESS_AT(client_read_line(__VA_ARGS__))
-#define client_expect_line(...)     HARNESS_AT(client_expect_line(__VA_ARGS__))
-#define client_expect_reply(...)    HARNESS_AT(client_expect_reply(__VA_ARGS__))
-#define client_expect_silence(...)  HARNESS_AT(client_expect_silence(__VA_ARGS__))
-#define client_expect_eof(...)      HARNESS_AT(client_expect_eof(__VA_ARGS__))
-#define client_flood(...)           HARNESS_AT(client_flood(__VA_ARGS__))
-#define client_flood_finish(...)    HARNESS_AT(client_flood_finish(__VA_ARGS__))
+#define client_connect(...)             HARNESS_AT(client_connect(__VA_ARGS__))
+#define client_connect_rcvbuf(...)      HARNESS_AT(client_connect_rcvbuf(__VA_ARGS__))
+#define client_set_nonblocking(...)     HARNESS_AT(client_set_nonblocking(__VA_ARGS__))
+#define client_shutdown_write(...)      HARNESS_AT(client_shutdown_write(__VA_ARGS__))
+#define client_send_all(...)            HARNESS_AT(client_send_all(__VA_ARGS__))
+#define client_send_str(...)            HARNESS_AT(client_send_str(__VA_ARGS__))
+#define client_read_line(...)           HARNESS_AT(client_read_line(__VA_ARGS__))
+#define client_expect_line(...)         HARNESS_AT(client_expect_line(__VA_ARGS__))
+#define client_expect_reply(...)        HARNESS_AT(client_expect_reply(__VA_ARGS__))
+#define client_expect_silence(...)      HARNESS_AT(client_expect_silence(__VA_ARGS__))
+#define client_expect_eof(...)          HARNESS_AT(client_expect_eof(__VA_ARGS__))
+#define client_flood(...)               HARNESS_AT(client_flood(__VA_ARGS__))
+#define client_flood_finish(...)        HARNESS_AT(client_flood_finish(__VA_ARGS__))
+#define client_flood_until_stopped(...) HARNESS_AT(client_flood_until_stopped(__VA_ARGS__))
 #endif
 
 #endif

@@ -80,3 +80,18 @@ void client_flood_finish(struct client *c, const char *line, size_t sent, const 
         }
     }
 }
+
+#define FLOOD_PAUSE_MS   300 /* no room this long: the server paused reading */
+#define FLOOD_STOPPED_MS 1000 /* no room this long: the server stopped reading */
+
+size_t client_flood_until_stopped(struct client *c, const char *line, size_t max_bytes)
+{
+    size_t sent = 0, before;
+    do {
+        before = sent;
+        int wait_ms = sent == 0 ? FLOOD_PAUSE_MS : FLOOD_STOPPED_MS;
+        bool blocked = client_flood(c, line, &sent, max_bytes, wait_ms);
+        require(blocked, "the server read all %zu bytes from a client that never reads", sent);
+    } while (sent > before);
+    return sent;
+}

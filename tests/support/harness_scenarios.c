@@ -6,25 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SLOW_READER_MAX_BYTES  ((size_t)100 << 20)
-#define SLOW_READER_PAUSE_MS   300 /* no room this long: the server paused reading */
-#define SLOW_READER_BLOCKED_MS 1000 /* no room this long: the server stopped reading */
-#define SLOW_READER_DRAIN_MS   30000 /* to read back everything sent */
-
-/* Floods line from c until a whole SLOW_READER_BLOCKED_MS passes without a
- * byte going through: a busy server only pauses its reading, a capped one
- * stops. Returns the bytes sent. */
-static size_t flood_until_blocked(struct server *srv, struct client *c, const char *line)
-{
-    size_t sent = 0, before;
-    do {
-        before = sent;
-        int wait_ms = sent == 0 ? SLOW_READER_PAUSE_MS : SLOW_READER_BLOCKED_MS;
-        bool blocked = client_flood(c, line, &sent, SLOW_READER_MAX_BYTES, wait_ms);
-        require(blocked, "%s read all %zu bytes from a client that never reads", srv->name, sent);
-    } while (sent > before);
-    return sent;
-}
+#define SLOW_READER_MAX_BYTES ((size_t)100 << 20)
+#define SLOW_READER_DRAIN_MS  30000 /* to read back everything sent */
 
 size_t scenario_slow_reader(struct server *srv, const char *line, const char *reply,
                             const char *probe, const char *probe_reply, long max_rss_growth_kib)
@@ -35,7 +18,7 @@ size_t scenario_slow_reader(struct server *srv, const char *line, const char *re
     client_expect_reply(&other, probe, probe_reply);
     long rss_before = server_rss_kib(srv);
 
-    size_t sent = flood_until_blocked(srv, &flooder, line);
+    size_t sent = client_flood_until_stopped(&flooder, line, SLOW_READER_MAX_BYTES);
 
     /* Others are served while the flooder is stuck, and memory stays bounded. */
     client_expect_reply(&other, probe, probe_reply);
