@@ -31,7 +31,7 @@ enum harness_replies { HARNESS_ECHO, HARNESS_JSON };
 void harness_add_line_tests(TCase *tc, const char *server, enum harness_replies replies);
 
 /* The tests every event-loop stage shares, added to tc for the stage
- * `server` (harness_shared_tests.c): scenario_tiny_output_cap() with a line
+ * `server` (harness_shared_event_loop.c): scenario_tiny_output_cap() with a line
  * it answers, for HARNESS_JSON also scenario_amplifying_slow_readers() and
  * the strict JSON parser over the wire; a client the server cannot watch
  * (epoll_ctl fails for it): closed, and the next client served; and a storm
