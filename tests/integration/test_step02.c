@@ -7,29 +7,8 @@
 
 #include "harness.h"
 
-#define SERVER        "step02_async"
-#define LINE_TOO_LONG "{\"status\":\"error\",\"reason\":\"line_too_long\"}"
-#define TOO_MANY      "{\"status\":\"rejected\",\"reason\":\"too_many_connections\"}"
-#define T             HARNESS_REPLY_TIMEOUT_MS
-
-START_TEST(test_echoes_lines)
-{
-    struct server srv;
-    struct client c;
-    server_start(&srv, SERVER, NULL);
-    client_connect(&c, srv.port);
-
-    client_expect_reply(&c, "hello", "hello");
-    client_send_str(&c, "windows\r\n\n  \t \r\none\ntwo\n");
-    client_expect_line(&c, "windows", T);
-    client_expect_line(&c, "one", T);
-    client_expect_line(&c, "two", T);
-    client_expect_reply(&c, "three", "three");
-
-    client_close(&c);
-    server_stop(&srv);
-}
-END_TEST
+#define SERVER "step02_async"
+#define T      HARNESS_REPLY_TIMEOUT_MS
 
 #define CLIENTS 100
 #define ROUNDS  20
@@ -116,7 +95,7 @@ static bool try_connection(struct client *c, int port)
     client_send_str(c, "anyone there?\n");
     int n = client_read_line(c, got, sizeof got, T);
     ck_assert_msg(n >= 0, "no reply to a new connection");
-    if (strcmp(got, TOO_MANY) == 0) {
+    if (strcmp(got, REPLY_TOO_MANY_CONNS) == 0) {
         client_close(c);
         return false;
     }
@@ -136,7 +115,7 @@ START_TEST(test_max_conns)
 
     /* The third one is told why, then closed. */
     client_connect(&c, srv.port);
-    client_expect_line(&c, TOO_MANY, T);
+    client_expect_line(&c, REPLY_TOO_MANY_CONNS, T);
     client_expect_eof(&c, T);
     client_close(&c);
     client_expect_reply(&a, "a again", "a again");
@@ -157,29 +136,6 @@ START_TEST(test_max_conns)
 }
 END_TEST
 
-START_TEST(test_line_too_long)
-{
-    struct server srv;
-    struct client c;
-    server_start(&srv, SERVER, "--max-line", "16", NULL);
-    client_connect(&c, srv.port);
-
-    client_expect_reply(&c, "sixteen-bytes-ok", "sixteen-bytes-ok");
-    client_send_str(&c, "seventeen-bytes-x\nnext\n");
-    client_expect_line(&c, LINE_TOO_LONG, T);
-    client_expect_line(&c, "next", T);
-
-    /* As soon as the limit is passed, once for the whole line. */
-    client_send_str(&c, "0123456789abcdefg");
-    client_expect_line(&c, LINE_TOO_LONG, T);
-    client_send_str(&c, "and much more of the same line\n");
-    client_expect_reply(&c, "served", "served");
-
-    client_close(&c);
-    server_stop(&srv);
-}
-END_TEST
-
 /* A 4 MiB line with the default limit: one error, bounded memory, and the
  * connection goes on. */
 START_TEST(test_huge_line)
@@ -195,42 +151,9 @@ START_TEST(test_huge_line)
     for (int i = 0; i < 64; i++)
         client_send_all(&c, piece, sizeof piece);
     client_send_str(&c, "\nafter\n");
-    client_expect_line(&c, LINE_TOO_LONG, T);
+    client_expect_line(&c, REPLY_LINE_TOO_LONG, T);
     client_expect_line(&c, "after", T);
     server_check_rss_growth(&srv, rss_before, MAX_GROWTH);
-
-    client_close(&c);
-    server_stop(&srv);
-}
-END_TEST
-
-START_TEST(test_unterminated_last_line_gets_no_reply)
-{
-    struct server srv;
-    server_start(&srv, SERVER, NULL);
-    scenario_unterminated_last_line(&srv);
-    server_stop(&srv);
-}
-END_TEST
-
-START_TEST(test_half_close_gets_all_replies)
-{
-    struct server srv;
-    struct client c;
-    server_start(&srv, SERVER, NULL);
-    client_connect(&c, srv.port);
-
-    char line[32];
-    for (int i = 0; i < 50; i++) {
-        snprintf(line, sizeof line, "line %d\n", i);
-        client_send_str(&c, line);
-    }
-    client_shutdown_write(&c);
-    for (int i = 0; i < 50; i++) {
-        snprintf(line, sizeof line, "line %d", i);
-        client_expect_line(&c, line, T);
-    }
-    client_expect_eof(&c, T);
 
     client_close(&c);
     server_stop(&srv);
@@ -300,16 +223,13 @@ static Suite *step02_suite(void)
 {
     Suite *s = suite_create("step02_async");
     TCase *tc = harness_tcase("async");
+    harness_add_line_tests(tc, SERVER, HARNESS_ECHO);
     harness_add_shared_tests(tc, SERVER, HARNESS_ECHO);
-    tcase_add_test(tc, test_echoes_lines);
     tcase_add_test(tc, test_many_concurrent_clients);
     tcase_add_test(tc, test_client_that_never_reads);
     tcase_add_test(tc, test_flooder_leaves_abruptly);
     tcase_add_test(tc, test_max_conns);
-    tcase_add_test(tc, test_line_too_long);
     tcase_add_test(tc, test_huge_line);
-    tcase_add_test(tc, test_unterminated_last_line_gets_no_reply);
-    tcase_add_test(tc, test_half_close_gets_all_replies);
     tcase_add_test(tc, test_abrupt_disconnects);
     tcase_add_test(tc, test_out_of_file_descriptors);
     suite_add_tcase(s, tc);

@@ -7,13 +7,9 @@
 
 #include "harness.h"
 
-#define SERVER        "step04_single"
-#define INVALID_JSON  "{\"status\":\"error\",\"reason\":\"invalid_json\"}"
-#define INVALID_EVENT "{\"status\":\"error\",\"reason\":\"invalid_event\"}"
-#define UNKNOWN_TYPE  "{\"status\":\"error\",\"reason\":\"unknown_type\"}"
-#define LINE_TOO_LONG "{\"status\":\"error\",\"reason\":\"line_too_long\"}"
-#define BALANCE(n)    "{\"status\":\"ok\",\"balance\":" #n "}"
-#define T             HARNESS_REPLY_TIMEOUT_MS
+#define SERVER     "step04_single"
+#define BALANCE(n) "{\"status\":\"ok\",\"balance\":" #n "}"
+#define T          HARNESS_REPLY_TIMEOUT_MS
 
 #define EVENT(user, action, amount)                                                                \
     "{\"user\":" user ",\"action\":" action ",\"amount\":" amount "}"
@@ -85,26 +81,26 @@ static const struct exchange conversation[] = {
     {"{\"user\":\"bob\",\"user\":\"alice\",\"action\":\"sell\",\"amount\":4}", BALANCE(0)},
 
     /* errors as in stage 03, and none of them changes a balance */
-    {"garbage", INVALID_JSON},
-    {EVENT("\"alice\"", "\"buy\"", "1") " trailing", INVALID_JSON},
-    {EVENT("\"alice\"", "\"buy\"", "NaN"), INVALID_JSON},
-    {"[1]", INVALID_EVENT},
-    {"{}", INVALID_EVENT},
-    {EVENT("\"alice\"", "\"hold\"", "1"), INVALID_EVENT},
-    {EVENT("\"alice\"", "\"buy\"", "0"), INVALID_EVENT},
-    {EVENT("\"alice\"", "\"sell\"", "-1"), INVALID_EVENT},
-    {EVENT("\"alice\"", "\"buy\"", "1.5"), INVALID_EVENT},
-    {EVENT("\"alice\"", "\"buy\"", "1000000001"), INVALID_EVENT},
-    {EVENT("\"alice\"", "\"buy\"", "\"5\""), INVALID_EVENT},
-    {EVENT("\"\"", "\"buy\"", "1"), INVALID_EVENT},
-    {EVENT("\"a\\u0000b\"", "\"buy\"", "1"), INVALID_EVENT},
+    {"garbage", REPLY_INVALID_JSON},
+    {EVENT("\"alice\"", "\"buy\"", "1") " trailing", REPLY_INVALID_JSON},
+    {EVENT("\"alice\"", "\"buy\"", "NaN"), REPLY_INVALID_JSON},
+    {"[1]", REPLY_INVALID_EVENT},
+    {"{}", REPLY_INVALID_EVENT},
+    {EVENT("\"alice\"", "\"hold\"", "1"), REPLY_INVALID_EVENT},
+    {EVENT("\"alice\"", "\"buy\"", "0"), REPLY_INVALID_EVENT},
+    {EVENT("\"alice\"", "\"sell\"", "-1"), REPLY_INVALID_EVENT},
+    {EVENT("\"alice\"", "\"buy\"", "1.5"), REPLY_INVALID_EVENT},
+    {EVENT("\"alice\"", "\"buy\"", "1000000001"), REPLY_INVALID_EVENT},
+    {EVENT("\"alice\"", "\"buy\"", "\"5\""), REPLY_INVALID_EVENT},
+    {EVENT("\"\"", "\"buy\"", "1"), REPLY_INVALID_EVENT},
+    {EVENT("\"a\\u0000b\"", "\"buy\"", "1"), REPLY_INVALID_EVENT},
     {EVENT("\"01234567890123456789012345678901234567890123456789012345678901234\"", "\"buy\"", "1"),
-     INVALID_EVENT}, /* 65 bytes */
+     REPLY_INVALID_EVENT}, /* 65 bytes */
     /* no command yet: a balance query is still an unknown type */
-    {"{\"type\":\"balance\",\"user\":\"alice\"}", UNKNOWN_TYPE},
-    {"{\"type\":\"metrics\"}", UNKNOWN_TYPE},
-    {"{\"type\":\"health\"}", UNKNOWN_TYPE},
-    {"{\"type\":1,\"user\":\"alice\",\"action\":\"buy\",\"amount\":1}", UNKNOWN_TYPE},
+    {"{\"type\":\"balance\",\"user\":\"alice\"}", REPLY_UNKNOWN_TYPE},
+    {"{\"type\":\"metrics\"}", REPLY_UNKNOWN_TYPE},
+    {"{\"type\":\"health\"}", REPLY_UNKNOWN_TYPE},
+    {"{\"type\":1,\"user\":\"alice\",\"action\":\"buy\",\"amount\":1}", REPLY_UNKNOWN_TYPE},
 
     {EVENT("\"alice\"", "\"buy\"", "1"), BALANCE(999999971)},
     {EVENT("\"bob\"", "\"sell\"", "1"), BALANCE(-1)},
@@ -142,8 +138,8 @@ START_TEST(test_line_too_long_changes_nothing)
         &c, "{\"user\":\"ann\",\"action\":\"buy\",\"amount\":1,\"pad\":\"0123456789abcdef\"}\n"
             "{\"user\":\"ann\",\"action\":\"buy\",\"amount\":2,\"pad\":\"0123456789abcdef\"}\n"
             "{\"user\":\"ann\",\"action\":\"buy\",\"amount\":4,\"pad\":\"0123456789abcde\"}\n");
-    client_expect_line(&c, LINE_TOO_LONG, T);
-    client_expect_line(&c, LINE_TOO_LONG, T);
+    client_expect_line(&c, REPLY_LINE_TOO_LONG, T);
+    client_expect_line(&c, REPLY_LINE_TOO_LONG, T);
     client_expect_line(&c, BALANCE(4), T);
 
     client_close(&c);
@@ -339,12 +335,9 @@ END_TEST
 
 /*** a client that never reads ***/
 
-#define FLOOD_LINE       EVENT("\"flood\"", "\"buy\"", "1") "\n"
-#define FLOOD_MAX        ((size_t)100 << 20)
-#define FLOOD_PAUSE_MS   300
-#define FLOOD_BLOCKED_MS 1000
-#define MAX_GROWTH_KIB   (8 * 1024)
-#define PROBE            "{\"type\":\"x\"}"
+#define FLOOD_LINE     EVENT("\"flood\"", "\"buy\"", "1") "\n"
+#define FLOOD_MAX      ((size_t)100 << 20)
+#define MAX_GROWTH_KIB (8 * 1024)
 
 /* scenario_slow_reader() with the flooder's replies being its running
  * balance (1, 2, 3, ...) rather than one fixed line: the server caps the
@@ -358,19 +351,12 @@ START_TEST(test_client_that_never_reads)
     server_start(&srv, SERVER, NULL);
     client_connect(&other, srv.port);
     client_connect(&flooder, srv.port);
-    client_expect_reply(&other, PROBE, UNKNOWN_TYPE);
+    client_expect_reply(&other, REQUEST_UNKNOWN_TYPE, REPLY_UNKNOWN_TYPE);
     long rss_before = server_rss_kib(&srv);
 
-    /* Flood until a whole FLOOD_BLOCKED_MS passes with nothing going through. */
-    size_t sent = 0, before;
-    do {
-        before = sent;
-        int wait_ms = sent == 0 ? FLOOD_PAUSE_MS : FLOOD_BLOCKED_MS;
-        bool blocked = client_flood(&flooder, FLOOD_LINE, &sent, FLOOD_MAX, wait_ms);
-        ck_assert_msg(blocked, "the server read all %zu bytes of a client that never reads", sent);
-    } while (sent > before);
+    size_t sent = client_flood_until_stopped(&flooder, FLOOD_LINE, FLOOD_MAX);
 
-    client_expect_reply(&other, PROBE, UNKNOWN_TYPE);
+    client_expect_reply(&other, REQUEST_UNKNOWN_TYPE, REPLY_UNKNOWN_TYPE);
     long growth = server_check_rss_growth(&srv, rss_before, MAX_GROWTH_KIB);
     fprintf(stderr, "step04: a client that never reads sent %zu bytes; RSS grew by %ld KiB\n", sent,
             growth);
@@ -385,7 +371,7 @@ START_TEST(test_client_that_never_reads)
         client_send_all(&flooder, FLOOD_LINE + line_len - rest, rest);
         expect_balance(&flooder, (long long)++lines);
     }
-    client_expect_reply(&other, PROBE, UNKNOWN_TYPE);
+    client_expect_reply(&other, REQUEST_UNKNOWN_TYPE, REPLY_UNKNOWN_TYPE);
     client_close(&flooder);
     client_send_str(&other, EVENT("\"flood\"", "\"sell\"", "1") "\n");
     expect_balance(&other, (long long)lines - 1);
@@ -399,6 +385,7 @@ static Suite *step04_suite(void)
 {
     Suite *s = suite_create("step04_single");
     TCase *tc = harness_tcase("single");
+    harness_add_line_tests(tc, SERVER, HARNESS_JSON);
     harness_add_shared_tests(tc, SERVER, HARNESS_JSON);
     tcase_add_test(tc, test_conversation);
     tcase_add_test(tc, test_line_too_long_changes_nothing);

@@ -8,11 +8,7 @@
 
 #include "harness.h"
 
-#define SERVER        "step05_channel"
-#define ACCEPTED      "{\"status\":\"accepted\"}"
-#define INVALID_JSON  "{\"status\":\"error\",\"reason\":\"invalid_json\"}"
-#define INVALID_EVENT "{\"status\":\"error\",\"reason\":\"invalid_event\"}"
-#define UNKNOWN_TYPE  "{\"status\":\"error\",\"reason\":\"unknown_type\"}"
+#define SERVER "step05_channel"
 
 #define EVENT(user, action, amount)                                                                \
     "{\"user\":" user ",\"action\":" action ",\"amount\":" amount "}"
@@ -25,21 +21,21 @@ struct exchange {
 };
 
 static const struct exchange conversation[] = {
-    {EVENT("\"alice\"", "\"buy\"", "100"), ACCEPTED},
-    {EVENT("\"alice\"", "\"sell\"", "30"), ACCEPTED},
-    {EVENT("\"bob\"", "\"sell\"", "5"), ACCEPTED},
-    {EVENT("\"al\"", "\"buy\"", "1000000000"), ACCEPTED},
-    {EVENT("\"alice\"", "\"sell\"", "1e2"), ACCEPTED},
-    {"{\"user\":\"bob\",\"user\":\"alice\",\"action\":\"buy\",\"amount\":2}", ACCEPTED},
-    {"garbage", INVALID_JSON},
-    {EVENT("\"alice\"", "\"buy\"", "1") "x", INVALID_JSON},
-    {"{}", INVALID_EVENT},
-    {EVENT("\"alice\"", "\"buy\"", "0"), INVALID_EVENT},
-    {EVENT("\"alice\"", "\"buy\"", "1000000001"), INVALID_EVENT},
-    {EVENT("\"a\\u0000b\"", "\"buy\"", "1"), INVALID_EVENT},
-    {"{\"type\":\"balance\",\"user\":\"alice\"}", UNKNOWN_TYPE},
-    {"{\"type\":\"metrics\"}", UNKNOWN_TYPE},
-    {EVENT("\"carol\"", "\"sell\"", "7"), ACCEPTED},
+    {EVENT("\"alice\"", "\"buy\"", "100"), REPLY_ACCEPTED},
+    {EVENT("\"alice\"", "\"sell\"", "30"), REPLY_ACCEPTED},
+    {EVENT("\"bob\"", "\"sell\"", "5"), REPLY_ACCEPTED},
+    {EVENT("\"al\"", "\"buy\"", "1000000000"), REPLY_ACCEPTED},
+    {EVENT("\"alice\"", "\"sell\"", "1e2"), REPLY_ACCEPTED},
+    {"{\"user\":\"bob\",\"user\":\"alice\",\"action\":\"buy\",\"amount\":2}", REPLY_ACCEPTED},
+    {"garbage", REPLY_INVALID_JSON},
+    {EVENT("\"alice\"", "\"buy\"", "1") "x", REPLY_INVALID_JSON},
+    {"{}", REPLY_INVALID_EVENT},
+    {EVENT("\"alice\"", "\"buy\"", "0"), REPLY_INVALID_EVENT},
+    {EVENT("\"alice\"", "\"buy\"", "1000000001"), REPLY_INVALID_EVENT},
+    {EVENT("\"a\\u0000b\"", "\"buy\"", "1"), REPLY_INVALID_EVENT},
+    {"{\"type\":\"balance\",\"user\":\"alice\"}", REPLY_UNKNOWN_TYPE},
+    {"{\"type\":\"metrics\"}", REPLY_UNKNOWN_TYPE},
+    {EVENT("\"carol\"", "\"sell\"", "7"), REPLY_ACCEPTED},
 };
 
 /* Errors as in stage 03, events accepted, and the processor applies exactly
@@ -54,7 +50,7 @@ START_TEST(test_conversation)
     size_t accepted = 0;
     for (size_t i = 0; i < sizeof conversation / sizeof conversation[0]; i++) {
         client_expect_reply(&c, conversation[i].request, conversation[i].reply);
-        accepted += strcmp(conversation[i].reply, ACCEPTED) == 0;
+        accepted += strcmp(conversation[i].reply, REPLY_ACCEPTED) == 0;
     }
     server_wait_processed(&srv, accepted);
 
@@ -63,34 +59,6 @@ START_TEST(test_conversation)
     ck_assert_int_eq(server_logged_balance(&srv, "bob"), -3);
     ck_assert_int_eq(server_logged_balance(&srv, "al"), 1000000000);
     ck_assert_int_eq(server_logged_balance(&srv, "carol"), -7);
-
-    client_close(&c);
-    server_stop(&srv);
-}
-END_TEST
-
-/*** overload ***/
-
-#define OVERLOAD 200
-
-/* A queue of 4 and 2 ms of work per event: 200 pipelined events overflow it.
- * Every reply is accepted or server_busy, some of each; the processor
- * applies the accepted ones and nothing else. */
-START_TEST(test_overload_is_rejected)
-{
-    struct server srv;
-    struct client c;
-    server_start(&srv, SERVER, "--queue-cap", "4", "--work-us", "2000", "--log-level", "debug",
-                 NULL);
-    client_connect(&c, srv.port);
-
-    size_t accepted = scenario_overload(&srv, &c, OVERLOAD, 4).accepted;
-    /* Once one more event is processed, everything before it is in the log. */
-    client_expect_reply(&c, EVENT("\"last\"", "\"buy\"", "1"), ACCEPTED);
-    server_wait_processed(&srv, accepted + 1);
-    ck_assert_uint_eq(server_log_count(&srv, "balance of 'bulk'", NULL), accepted);
-    ck_assert_int_eq(server_logged_balance(&srv, "bulk"), (long long)accepted);
-    ck_assert_int_eq(server_logged_balance(&srv, "last"), 1);
 
     client_close(&c);
     server_stop(&srv);
@@ -159,12 +127,12 @@ START_TEST(test_event_loop_never_waits)
                  "debug", NULL);
     client_connect(&bulk, srv.port);
     client_connect(&other, srv.port);
-    client_expect_reply(&other, "garbage", INVALID_JSON); /* accepted and served */
+    client_expect_reply(&other, "garbage", REPLY_INVALID_JSON); /* accepted and served */
 
     size_t accepted = client_send_bulk(&bulk, "bulk", SLOW_EVENTS).accepted;
 
-    client_expect_reply(&other, "garbage", INVALID_JSON);
-    client_expect_reply(&other, "{\"type\":\"balance\",\"user\":\"bulk\"}", UNKNOWN_TYPE);
+    client_expect_reply(&other, "garbage", REPLY_INVALID_JSON);
+    client_expect_reply(&other, "{\"type\":\"balance\",\"user\":\"bulk\"}", REPLY_UNKNOWN_TYPE);
     size_t processed = server_logged_updates(&srv);
     fprintf(stderr, "step05: %zu of %d accepted; %zu processed when the other client was served\n",
             accepted, SLOW_EVENTS, processed);
@@ -184,10 +152,11 @@ static Suite *step05_suite(void)
 {
     Suite *s = suite_create("step05_channel");
     TCase *tc = harness_tcase("channel");
+    harness_add_line_tests(tc, SERVER, HARNESS_JSON);
     harness_add_shared_tests(tc, SERVER, HARNESS_JSON);
     harness_add_background_threads_test(tc, SERVER, "processor");
+    harness_add_overload_test(tc, SERVER, NULL);
     tcase_add_test(tc, test_conversation);
-    tcase_add_test(tc, test_overload_is_rejected);
     tcase_add_test(tc, test_big_queue_accepts_everything);
     tcase_add_test(tc, test_event_loop_never_waits);
     suite_add_tcase(s, tc);

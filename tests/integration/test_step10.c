@@ -21,16 +21,12 @@
 
 #include "harness.h"
 
-#define SERVER        "step10_shutdown"
-#define ACCEPTED      "{\"status\":\"accepted\"}"
-#define SERVER_BUSY   "{\"status\":\"rejected\",\"reason\":\"server_busy\"}"
-#define SHUTTING_DOWN "{\"status\":\"rejected\",\"reason\":\"shutting_down\"}"
-#define HEALTH        "{\"type\":\"health\"}"
-#define HEALTH_OK     "{\"status\":\"ok\"}"
-#define DRAINING      "{\"status\":\"draining\"}"
-#define METRICS       "{\"type\":\"metrics\"}"
-#define UNKNOWN_TYPE  "{\"status\":\"error\",\"reason\":\"unknown_type\"}"
-#define T             HARNESS_REPLY_TIMEOUT_MS
+#define SERVER    "step10_shutdown"
+#define HEALTH    "{\"type\":\"health\"}"
+#define HEALTH_OK "{\"status\":\"ok\"}"
+#define DRAINING  "{\"status\":\"draining\"}"
+#define METRICS   "{\"type\":\"metrics\"}"
+#define T         HARNESS_REPLY_TIMEOUT_MS
 
 #define EVENT_LINE(user) "{\"user\":\"" user "\",\"action\":\"buy\",\"amount\":1}"
 
@@ -108,11 +104,11 @@ static void tally_reply(struct tally *t, enum request_kind kind, const char *rep
 {
     struct metrics_reply m;
     bool drain = false;
-    if (kind == EVENT && strcmp(reply, ACCEPTED) == 0) {
+    if (kind == EVENT && strcmp(reply, REPLY_ACCEPTED) == 0) {
         t->accepted++;
-    } else if (kind == EVENT && strcmp(reply, SERVER_BUSY) == 0) {
+    } else if (kind == EVENT && strcmp(reply, REPLY_SERVER_BUSY) == 0) {
         t->busy++;
-    } else if (kind == EVENT && strcmp(reply, SHUTTING_DOWN) == 0) {
+    } else if (kind == EVENT && strcmp(reply, REPLY_SHUTTING_DOWN) == 0) {
         t->shutting_down++;
         drain = true;
     } else if (kind == HEALTH_QUERY && strcmp(reply, HEALTH_OK) == 0) {
@@ -166,58 +162,35 @@ static bool read_replies(struct client *c, struct tally *t, const enum request_k
 
 /*** commands ***/
 
-START_TEST(test_health_and_balances)
+/* Health is ok while the server runs; its type is matched exactly, and
+ * there is no shutdown command. */
+START_TEST(test_health)
 {
     struct server srv;
     struct client c;
-    server_start(&srv, SERVER, "--log-level", "debug", NULL);
+    server_start(&srv, SERVER, NULL);
     client_connect(&c, srv.port);
     client_expect_reply(&c, HEALTH, HEALTH_OK);
     client_expect_reply(&c, "{\"type\":\"health\",\"verbose\":true}", HEALTH_OK);
-    client_expect_reply(&c, "{\"type\":\"Health\"}", UNKNOWN_TYPE);
-    client_expect_reply(&c, "{\"type\":\"shutdown\"}", UNKNOWN_TYPE);
+    client_expect_reply(&c, "{\"type\":\"Health\"}", REPLY_UNKNOWN_TYPE);
+    client_expect_reply(&c, "{\"type\":\"shutdown\"}", REPLY_UNKNOWN_TYPE);
     client_close(&c);
-    struct event_tally t = scenario_balance_queries(&srv);
-    expect_final_counts(stop_gracefully(&srv), t.accepted, t.busy);
+    expect_final_counts(stop_gracefully(&srv), 0, 0);
 }
 END_TEST
 
-/* The final line agrees with what the clients saw, busy or not. */
-START_TEST(test_final_metrics_after_load)
+/* How the harness's shared balance and metrics tests end here: gracefully,
+ * the final line agreeing with what the clients saw. */
+static void stop_with_final_counts(struct server *srv, struct event_tally t)
 {
-    static const char *const overload[][7] = {
-        {"--queue-cap", "100000", "--workers", "4", NULL},
-        {"--queue-cap", "4", "--work-us", "2000", NULL},
-    };
-    struct server srv;
-    const char *args[10] = {"--log-level", "debug"};
-    memcpy(args + 2, overload[_i], sizeof overload[_i]);
-    server_startv(&srv, SERVER, args);
-    struct event_tally t = scenario_exact_balances(&srv);
-    server_expect_metrics_at_rest(&srv, t);
-    expect_final_counts(stop_gracefully(&srv), t.accepted, t.busy);
+    expect_final_counts(stop_gracefully(srv), t.accepted, t.busy);
 }
-END_TEST
 
-START_TEST(test_metrics_under_load)
-{
-    struct server srv;
-    server_start(&srv, SERVER, "--log-level", "debug", "--work-us", "50", "--queue-cap", "64",
-                 NULL);
-    struct event_tally t = scenario_metrics_under_load(&srv);
-    expect_final_counts(stop_gracefully(&srv), t.accepted, t.busy);
-}
-END_TEST
-
-/* A sleeping worker is woken for one event after an idle pause. */
-START_TEST(test_wakeups_after_idle)
-{
-    struct server srv;
-    server_start(&srv, SERVER, "--log-level", "debug", "--workers", "2", NULL);
-    unsigned accepted = scenario_wakeups_after_idle(&srv);
-    expect_final_counts(stop_gracefully(&srv), accepted, 0);
-}
-END_TEST
+static const struct harness_balance_stage stage = {
+    .server = SERVER,
+    .has_metrics = true,
+    .stop = stop_with_final_counts,
+};
 
 /*** a drain under load ***/
 
@@ -369,24 +342,14 @@ static const char flood_unit[] =
     METRICS "\n" METRICS "\n" METRICS "\n" HEALTH "\n" EVENT_LINE("flood") "\n";
 static const enum request_kind flood_kinds[] = {METRICS_QUERY, METRICS_QUERY, METRICS_QUERY,
                                                 HEALTH_QUERY, EVENT};
-#define FLOOD_MAX_BYTES  ((size_t)256 << 20)
-#define FLOOD_PAUSE_MS   300 /* no room this long: the server paused reading */
-#define FLOOD_BLOCKED_MS 1000 /* no room this long: the server stopped reading */
-
-#define SLOW_CLIENT_MS 1500 /* longer than the server's wait for a client's EOF */
+#define FLOOD_MAX_BYTES ((size_t)256 << 20)
+#define SLOW_CLIENT_MS  1500 /* longer than the server's wait for a client's EOF */
 
 /* Floods the server with flood_unit until it stops reading the flooder, as
  * --max-outbuf makes it; returns the bytes sent. */
 static size_t flood_until_ignored(struct client *flooder)
 {
-    size_t sent = 0, before;
-    do {
-        before = sent;
-        int wait_ms = sent == 0 ? FLOOD_PAUSE_MS : FLOOD_BLOCKED_MS;
-        ck_assert_msg(client_flood(flooder, flood_unit, &sent, FLOOD_MAX_BYTES, wait_ms),
-                      "%s read all %zu bytes from a client that never reads", SERVER, sent);
-    } while (sent > before);
-    return sent;
+    return client_flood_until_stopped(flooder, flood_unit, FLOOD_MAX_BYTES);
 }
 
 /* A client whose unread replies pass --max-outbuf is no longer read, so its
@@ -452,25 +415,10 @@ END_TEST
 static struct event_tally start_with_full_queue(struct server *srv, struct client *c,
                                                 const char *work_us, const char *drain_timeout_ms)
 {
-    static char lines[SLOW_EVENTS * 64];
-    struct event_tally t = {0};
-    char reply[256];
     server_start(srv, SERVER, "--work-us", work_us, "--workers", "1", "--queue-cap", SLOW_QUEUE_CAP,
                  "--drain-timeout-ms", drain_timeout_ms, NULL);
-    size_t len = 0;
-    for (unsigned i = 0; i < SLOW_EVENTS; i++)
-        len += (size_t)snprintf(lines + len, sizeof lines - len, "%s\n", EVENT_LINE("slow"));
     client_connect(c, srv->port);
-    client_send_all(c, lines, len);
-    for (unsigned i = 0; i < SLOW_EVENTS; i++) {
-        ck_assert_int_gt(client_read_line(c, reply, sizeof reply, T), 0);
-        if (strcmp(reply, ACCEPTED) == 0)
-            t.accepted++;
-        else if (strcmp(reply, SERVER_BUSY) == 0)
-            t.busy++;
-        else
-            ck_abort_msg("event %u: %s", i, reply);
-    }
+    struct event_tally t = client_send_bulk(c, "slow", SLOW_EVENTS);
     ck_assert_msg(t.busy > 0, "the queue of %s never filled up", SLOW_QUEUE_CAP);
     struct metrics_reply m = client_metrics(c);
     ck_assert_msg(m.processed < t.accepted / 2, "%llu of %lu slow events already processed",
@@ -489,7 +437,7 @@ static void expect_late_reader_served(struct server *srv, struct client *c, unsi
                       n == CLIENT_TIMEOUT ? "none"
                       : n == CLIENT_EOF   ? "EOF"
                                           : "connection reset");
-        ck_assert_str_eq(line, ACCEPTED);
+        ck_assert_str_eq(line, REPLY_ACCEPTED);
     }
     client_expect_eof(c, T);
     client_close(c);
@@ -557,7 +505,7 @@ START_TEST(test_a_silent_client_gets_every_reply)
     nanosleep(&silence, NULL); /* the client's silence is the behaviour under test */
     int delivered;
     ck_assert_int_eq(ioctl(c.fd, FIONREAD, &delivered), 0);
-    ck_assert_msg((size_t)delivered < WINDOW_EVENTS * (sizeof ACCEPTED),
+    ck_assert_msg((size_t)delivered < WINDOW_EVENTS * (sizeof REPLY_ACCEPTED),
                   "all %d bytes of replies reached the client: nothing was left to lose",
                   delivered);
     client_send_str(&c, HEALTH "\n");
@@ -713,12 +661,12 @@ static Suite *step10_suite(void)
 {
     Suite *s = suite_create(SERVER);
     TCase *commands = harness_tcase("commands");
+    harness_add_line_tests(commands, SERVER, HARNESS_JSON);
     harness_add_shared_tests(commands, SERVER, HARNESS_JSON);
     harness_add_background_threads_test(commands, SERVER, "worker");
-    tcase_add_test(commands, test_health_and_balances);
-    tcase_add_loop_test(commands, test_final_metrics_after_load, 0, 2);
-    tcase_add_test(commands, test_metrics_under_load);
-    tcase_add_test(commands, test_wakeups_after_idle);
+    harness_add_balance_tests(commands, &stage);
+    harness_add_metrics_tests(commands, &stage);
+    tcase_add_test(commands, test_health);
     suite_add_tcase(s, commands);
 
     TCase *drain = harness_tcase("drain");

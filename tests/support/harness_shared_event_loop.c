@@ -1,0 +1,145 @@
+/* The tests every event-loop stage shares (stages 02-10). */
+/* Tests themselves: the harness's calls here name these lines in failures. */
+#include "harness.h"
+#include "harness_internal.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The stage the shared tests run against: set before the tests run (a
+ * forked test inherits it). */
+static struct {
+    const char *server;
+    enum harness_replies replies;
+} shared_tests_stage;
+
+/* At the smallest output cap every reply fills it: the rest of each read is
+ * put aside and taken up again, one line at a time, and nothing is lost. */
+START_TEST(test_tiny_output_cap)
+{
+    struct server srv;
+    server_start(&srv, shared_tests_stage.server, "--max-outbuf", "1", NULL);
+    if (shared_tests_stage.replies == HARNESS_ECHO)
+        scenario_tiny_output_cap(&srv, "echo me\n", "echo me");
+    else
+        scenario_tiny_output_cap(&srv, "x\n", REPLY_INVALID_JSON);
+    server_stop(&srv);
+}
+END_TEST
+
+#define STRICT_EVENT(amount, user)                                                                 \
+    "{\"user\":\"" user "\",\"action\":\"buy\",\"amount\":" amount "}"
+
+/* Every parsing stage holds to RFC 8259 where cJSON would not, and judges
+ * the amount on its text: a double would round these to whole numbers. */
+START_TEST(test_strict_json_over_the_wire)
+{
+    static const struct {
+        const char *request, *reply;
+    } lines[] = {
+        {STRICT_EVENT("012", "alice"), REPLY_INVALID_JSON},
+        {STRICT_EVENT("-01", "alice"), REPLY_INVALID_JSON},
+        {STRICT_EVENT("1.", "alice"), REPLY_INVALID_JSON},
+        {STRICT_EVENT("2.e3", "alice"), REPLY_INVALID_JSON},
+        {STRICT_EVENT("1", "\\uqqqq"), REPLY_INVALID_JSON},
+        {STRICT_EVENT("1", "a\tb"), REPLY_INVALID_JSON},
+        {"\xef\xbb\xbf" STRICT_EVENT("1", "alice"), REPLY_INVALID_JSON},
+        {"{\"type\":\"x\"}\f", REPLY_INVALID_JSON},
+        {STRICT_EVENT("999999999.99999999", "alice"), REPLY_INVALID_EVENT},
+        {STRICT_EVENT("1.0000000000000001", "alice"), REPLY_INVALID_EVENT},
+        {STRICT_EVENT("0.99999999999999999", "alice"), REPLY_INVALID_EVENT},
+        {STRICT_EVENT("1e400", "alice"), REPLY_INVALID_EVENT},
+    };
+    struct server srv;
+    struct client c;
+    server_start(&srv, shared_tests_stage.server, NULL);
+    client_connect(&c, srv.port);
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+        client_expect_reply(&c, lines[i].request, lines[i].reply);
+    client_close(&c);
+    server_stop(&srv);
+}
+END_TEST
+
+/* Tiny invalid lines get replies 20 times their size: each client's unread
+ * replies stay near the output cap, not a whole read's worth. */
+START_TEST(test_clients_that_never_read_tiny_lines)
+{
+    struct server srv;
+    server_start(&srv, shared_tests_stage.server, NULL);
+    scenario_amplifying_slow_readers(&srv);
+    server_stop(&srv);
+}
+END_TEST
+
+/* A line the shared tests' stage answers, and its answer. */
+static void expect_served(struct client *c)
+{
+    const struct answered_line *probe = stage_probes(shared_tests_stage.replies);
+    client_expect_reply(c, probe[0].request, probe[0].reply);
+}
+
+/* Watching a new client can fail (fs.epoll.max_user_watches reached, made to
+ * happen here by fail_epoll_add.c): the server closes that client, pauses
+ * accepting for a moment, and serves the next one. */
+START_TEST(test_watching_a_client_fails)
+{
+    struct server srv;
+    static const char *const env[] = {"FAIL_CLIENT_ADDS=1", NULL};
+    server_start_preloaded(&srv, shared_tests_stage.server, FAIL_EPOLL_ADD_LIB, env, NULL);
+    struct client refused, served;
+    client_connect(&refused, srv.port);
+    client_expect_eof(&refused, HARNESS_REPLY_TIMEOUT_MS);
+    server_wait_log(&srv, "pausing accepts", HARNESS_REPLY_TIMEOUT_MS);
+    client_connect(&served, srv.port);
+    expect_served(&served);
+    client_close(&refused);
+    client_close(&served);
+    server_stop(&srv);
+}
+END_TEST
+
+/* Connections waiting at once: more than one wake-up may take, fewer than the
+ * smallest listen backlog in use (net.core.somaxconn was 128 before Linux 5.4). */
+#define ACCEPT_STORM           100
+#define ACCEPTS_PER_WAKEUP_MAX 64 /* what the stages accept per wake-up at most */
+
+/* A storm of connections is accepted a bounded batch per wake-up of the
+ * event loop (counted by count_accepts.c), so the clients already connected
+ * get their turn in between; and every connection of the storm is served. */
+START_TEST(test_accepts_per_wakeup_are_bounded)
+{
+    struct server srv;
+    server_start_preloaded(&srv, shared_tests_stage.server, COUNT_ACCEPTS_LIB, NULL, NULL);
+    struct client *storm = calloc(ACCEPT_STORM, sizeof *storm);
+    require(storm != NULL, "out of memory");
+    server_signal(&srv, SIGSTOP); /* the kernel completes the connections meanwhile */
+    for (int i = 0; i < ACCEPT_STORM; i++)
+        client_connect(&storm[i], srv.port);
+    server_signal(&srv, SIGCONT);
+    for (int i = 0; i < ACCEPT_STORM; i++)
+        expect_served(&storm[i]);
+    long long longest;
+    require(server_log_count(&srv, "accept burst ", &longest) > 0, "no accept counted");
+    ck_assert_msg(longest <= ACCEPTS_PER_WAKEUP_MAX && longest > 1,
+                  "%s accepted %lld connections in one wake-up", srv.name, longest);
+    for (int i = 0; i < ACCEPT_STORM; i++)
+        client_close(&storm[i]);
+    free(storm);
+    server_stop(&srv);
+}
+END_TEST
+
+void harness_add_shared_tests(TCase *tc, const char *server, enum harness_replies replies)
+{
+    shared_tests_stage.server = server;
+    shared_tests_stage.replies = replies;
+    tcase_add_test(tc, test_tiny_output_cap);
+    if (replies == HARNESS_JSON) {
+        tcase_add_test(tc, test_clients_that_never_read_tiny_lines);
+        tcase_add_test(tc, test_strict_json_over_the_wire);
+    }
+    tcase_add_test(tc, test_watching_a_client_fails);
+    tcase_add_test(tc, test_accepts_per_wakeup_are_bounded);
+}
