@@ -16,6 +16,9 @@ from .run import run_scenario
 from .scenarios import NAMES, SCENARIOS
 from .settings import BIN_DIR, LOADGEN, NOFILE_MARGIN, ROOT, STAGES, run_settings
 
+USAGE_ERROR = 2
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="compare", description="Compare every stage side by side.")
     parser.add_argument("--quick", action="store_true", help="every scenario, much shorter")
@@ -26,7 +29,8 @@ def parse_args(argv):
     args.only = [s for s in args.only.split(",") if s]
     unknown = [s for s in args.only if s not in NAMES]
     if unknown:
-        parser.error(f"unknown scenario(s): {', '.join(unknown)}")
+        parser.exit(USAGE_ERROR, f"compare: unknown scenario(s) {', '.join(unknown)} "
+                                 f"(known: {', '.join(NAMES)})\n")
     return args
 
 

@@ -29,6 +29,11 @@ def fmt_pct(share):
     return "n/a" if share is None else f"{share * 100:.1f} %"
 
 
+def fmt_met(met):
+    """A target's verdict: True, False, or None when the figures cannot say."""
+    return "cannot judge" if met is None else "met" if met else "NOT met"
+
+
 def stage_tag(stage):
     return f"{stage:02d}"
 

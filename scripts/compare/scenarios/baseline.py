@@ -27,6 +27,7 @@ def stage_row(stage, samples, ceiling):
     stand against loadgen's ceiling ({"accept": rps, "echo": rps})."""
     mode = "echo" if stage <= 2 else "accept"
     rps = median_of(samples, "throughput_rps")
+    share = ratio(rps, ceiling[mode])
     return {
         "conns": conns_of(stage), "pipeline": 32, "mix": natural_mix(stage),
         "throughput_rps": rps, "goodput_rps": median_of(samples, "goodput_rps"),
@@ -35,8 +36,8 @@ def stage_row(stage, samples, ceiling):
         "min_rps": min(s["throughput_rps"] for s in samples),
         "max_rps": max(s["throughput_rps"] for s in samples),
         "ceiling_mode": mode, "ceiling_rps": ceiling[mode],
-        "share_of_ceiling": ratio(rps, ceiling[mode]),
-        "tool_bound": stage > 1 and rps >= TOOL_BOUND_SHARE * ceiling[mode],
+        "share_of_ceiling": share,
+        "tool_bound": stage > 1 and share is not None and share >= TOOL_BOUND_SHARE,
     }
 
 
@@ -79,8 +80,11 @@ class Baseline(Scenario):
                 f"step{stage_tag(fastest)} at {fmt_rate(rows[fastest]['throughput_rps'])}; "
                 f"loadgen's ceiling is {fmt_rate(ceiling['accept'])} (accept) and "
                 f"{fmt_rate(ceiling['echo'])} (echo)")
-        above = [stage_tag(s) for s, r in rows.items() if s > 1 and r["share_of_ceiling"] > 1]
-        if bound:
+        # share_of_ceiling is None when the self-test measured nothing
+        above = [stage_tag(s) for s, r in rows.items() if s > 1 and (r["share_of_ceiling"] or 0) > 1]
+        if not all(ceiling.values()):
+            text += "; which stages are tool-bound: cannot judge (the self-test measured nothing)"
+        elif bound:
             text += f"; possibly tool-bound (≥ {TOOL_BOUND_SHARE:.0%} of the ceiling): {', '.join(bound)}"
         else:
             text += f"; no stage comes within {TOOL_BOUND_SHARE:.0%} of the ceiling"

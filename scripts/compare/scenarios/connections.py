@@ -26,6 +26,14 @@ def sample_rss_while(server, pending, interval_s=0.1):
     return samples
 
 
+def against_target(row):
+    """Where the RSS per connection stands against the target (no connection: no figure)."""
+    if row["opened"] == 0:
+        return f"no connection opened: cannot judge against the {RSS_TARGET_BYTES} B target"
+    within = row["bytes_per_conn"] <= RSS_TARGET_BYTES
+    return f"{'within' if within else 'over'} the {RSS_TARGET_BYTES} B target"
+
+
 class Connections(Scenario):
     name = "connections"
     stages = (3, 10)
@@ -67,8 +75,7 @@ class Connections(Scenario):
                 f"{r['opened']} opened, {r['errors']} errors"
             parts.append(f"step{stage_tag(stage)}: {served}, p99 {fmt_us(r['p99_us'])}, "
                          f"{r['bytes_per_conn']:.0f} B of RSS per connection "
-                         f"({'within' if r['bytes_per_conn'] <= RSS_TARGET_BYTES else 'over'} "
-                         f"the {RSS_TARGET_BYTES} B target)")
+                         f"({against_target(r)})")
         text = f"{result['conns']} connections at 2 requests/s each: " + "; ".join(parts) + "."
         if not result["rlimit_enough"]:
             text += (f" RLIMIT_NOFILE's hard limit ({result['rlimit_nofile'][1]}) is too low for "

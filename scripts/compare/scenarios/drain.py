@@ -25,6 +25,17 @@ def parse_metrics(text):
     return None
 
 
+def outcome(result):
+    """The verdict's conclusion: clean, not clean, or nothing to judge."""
+    m = result["final_metrics"]
+    if m["received"] == 0:
+        return "cannot judge: the server received no event before SIGTERM."
+    lost = result["server_accepted"] - m["processed"]
+    if lost == 0 and result["client_accepted"] <= m["processed"] and result["exit_status"] == 0:
+        return "every accepted event was processed."
+    return f"NOT CLEAN ({lost} accepted events lost)."
+
+
 class Drain(Scenario):
     name = "drain"
     stages = (10,)
@@ -63,17 +74,12 @@ class Drain(Scenario):
 
     def verdict(self, result):
         m = result["final_metrics"]
-        lost = result["server_accepted"] - m["processed"]
         whole = m["received"] == m["processed"] + m["dropped"]
-        ok = (lost == 0 and result["client_accepted"] <= m["processed"]
-              and result["exit_status"] == 0)
         return (f"SIGTERM after {result['signal_after_s']:.1f} s of load: loadgen got "
                 f"{result['client_accepted']:,} accepted, the server processed "
                 f"{m['processed']:,} (received {m['received']:,} = processed + dropped "
                 f"{m['dropped']:,}: {'yes' if whole else 'NO'}), exit status "
-                f"{result['exit_status']} after {result['drain_s']:.2f} s: "
-                + ("every accepted event was processed." if ok
-                   else f"NOT CLEAN ({lost} accepted events lost)."))
+                f"{result['exit_status']} after {result['drain_s']:.2f} s: " + outcome(result))
 
     def cell(self, result, stage):
         m = result["final_metrics"]
