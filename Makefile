@@ -58,7 +58,7 @@ run: build
 compare: build
 	@sh scripts/install-deps.sh compare || \
 		echo "compare: could not install redis-server: the redis scenario will not run" >&2
-	@python3 scripts/compare.py $(if $(QUICK),--quick)
+	@PYTHONPATH=$(CURDIR)/scripts python3 -m compare $(if $(QUICK),--quick)
 
 fuzz: deps
 	@FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) sh scripts/fuzz.sh

@@ -1,5 +1,5 @@
 # Shared look of every comparison chart. Loaded by the other templates.
-# Variables set by scripts/compare.py with `gnuplot -e`: templates (this directory),
+# Variables set by scripts/compare/charts.py with `gnuplot -e`: templates (this directory),
 # outfile, subtitle, data1[, data2].
 set terminal svg size 900,520 dynamic enhanced font 'Helvetica,12' background rgb 'white'
 set output outfile
