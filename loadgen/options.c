@@ -406,8 +406,10 @@ static bool parse_target(struct lg_options *o, const char *t, char *why, size_t 
     o->host[hl] = '\0';
     strcpy(o->port, colon + 1);
     uint64_t port;
+    if (!parse_whole(o->port, 1, 65535, &port))
+        return false;
     o->target = t;
-    return parse_whole(o->port, 1, 65535, &port);
+    return true;
 }
 
 static bool parse_mix(struct lg_options *o, const char *text, char *why, size_t why_len)
