@@ -7,8 +7,10 @@
  * connection's fixed schedule in an open loop. Replies are read 64 KiB at a
  * time, split with memchr and classified against constant lines; new
  * requests are copied from the pre-built pool into the connection's write
- * buffer and written with one call per refill. Connections are opened,
- * closed and reopened by conns.c. */
+ * buffer and written with one call per refill. The connections (conns.c)
+ * open, read, write, keep the requests in flight, close and reopen; the
+ * engine decides what each sends and when: a reopened connection sends
+ * nothing until the engine tops it up. */
 
 #include <errno.h>
 #include <pthread.h>
@@ -22,7 +24,41 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine_impl.h"
+#include "conns.h"
+#include "engine.h"
+#include "rng.h"
+
+#define MAX_EVENTS 512
+#define TICK_NS    (20 * LG_MS_NS) /* timeouts, phases and reopening are checked this often */
+
+struct worker {
+    struct lg_run *run;
+    const struct lg_options *o;
+    unsigned id;
+    pthread_t thread;
+    struct conns conns;
+    unsigned first_conn; /* global index of conns.conn[0] */
+    struct rng rng;
+    struct lg_stats stats;
+    struct verify_sums sums;
+    enum reply_kind guess[RK_COUNT]; /* the reply each request kind got last */
+
+    /* The run's phases. */
+    uint64_t warmup_end;
+    uint64_t end; /* no request intended at or after it is sent */
+    uint64_t reopen_until; /* no connection is reopened after it */
+    bool sending;
+    uint64_t drain_deadline;
+    bool budget_mode;
+    uint64_t budget; /* --requests: measured requests this thread may still send */
+    bool budget_done;
+
+    /* Open loop. */
+    bool open_loop;
+    uint64_t interval; /* ns between two requests of one connection */
+    unsigned cursor; /* the connection whose slot comes next */
+    uint64_t cursor_round;
+};
 
 static atomic_bool stop_requested;
 static atomic_uint total_opened;
@@ -30,11 +66,6 @@ static atomic_uint total_opened;
 void engine_request_stop(void)
 {
     atomic_store(&stop_requested, true);
-}
-
-bool engine_stop_requested(void)
-{
-    return atomic_load(&stop_requested);
 }
 
 /*** sending ***/
@@ -58,31 +89,6 @@ static inline const struct req_line *pick_request(struct worker *w)
     return pool_pick(w->run->pool, kind, user, (uint32_t)rng_next(&w->rng));
 }
 
-/* Writes what the socket takes; the rest waits for EPOLLOUT. */
-static void flush(struct worker *w, struct conn *c)
-{
-    if (c->wlen > c->woff) {
-        ssize_t n = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
-        w->stats.writes++;
-        if (n < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-                conn_close(w, c, CLOSE_RESET);
-                return;
-            }
-            n = 0;
-        }
-        c->woff += (uint32_t)n;
-        w->stats.bytes_sent += (uint64_t)n;
-    }
-    bool pending = c->wlen > c->woff;
-    if (!pending)
-        c->woff = c->wlen = 0;
-    if (pending != c->want_out) {
-        c->want_out = pending;
-        conn_watch(w, c, EPOLL_CTL_MOD, pending ? EPOLLIN | EPOLLOUT : EPOLLIN);
-    }
-}
-
 /* How many requests the connection may send now. */
 static inline uint64_t sendable(struct worker *w, struct conn *c, uint64_t now)
 {
@@ -96,24 +102,15 @@ static inline uint64_t sendable(struct worker *w, struct conn *c, uint64_t now)
     return due < room ? due : room;
 }
 
-void conn_refill(struct worker *w, struct conn *c, uint64_t now)
+/* Tops the connection's pipeline up, as far as the schedule allows, and writes. */
+static void refill(struct worker *w, struct conn *c, uint64_t now)
 {
     if (c->state != CONN_OPEN)
         return;
     uint64_t n = w->sending && !c->refused ? sendable(w, c, now) : 0;
     if (n > 0) {
-        if (c->woff > 0 && c->wlen + n * REQ_LINE_MAX > w->wbuf_cap) {
-            memmove(c->wbuf, c->wbuf + c->woff, c->wlen - c->woff);
-            c->wlen -= c->woff;
-            c->woff = 0;
-        }
+        conn_reserve(&w->conns, c, n, now);
         uint64_t t = lg_now_ns();
-        if (c->count == 0)
-            c->last_progress = now;
-        uint32_t pipeline = w->o->pipeline;
-        uint32_t tail = c->head + c->count;
-        if (tail >= pipeline)
-            tail -= pipeline;
         uint64_t sent = 0;
         for (; sent < n; sent++) {
             uint64_t ts = w->open_loop ? c->next_due : t;
@@ -125,27 +122,38 @@ void conn_refill(struct worker *w, struct conn *c, uint64_t now)
                 }
                 w->budget--;
             }
-            const struct req_line *req = pick_request(w);
-            /* A fixed-size copy is a few vector moves, not a call: both buffers have
-             * COPY_SLACK bytes to spare past any line. */
-            if (req->len <= COPY_SLACK)
-                memcpy(c->wbuf + c->wlen, req->text, COPY_SLACK);
-            else
-                memcpy(c->wbuf + c->wlen, req->text, req->len);
-            c->wlen += req->len;
-            c->ring[tail] = (struct inflight){req, ts};
-            if (++tail == pipeline)
-                tail = 0;
+            conn_push(&w->conns, c, pick_request(w), ts);
             w->stats.measured_sent += measured;
             if (w->open_loop && measured)
                 hist_record(&w->stats.send_lag, t > ts ? t - ts : 0);
             c->next_due += w->interval;
         }
-        c->count += (uint32_t)sent;
-        w->in_flight += sent;
         w->stats.sent += sent;
     }
-    flush(w, c);
+    conn_flush(&w->conns, c);
+}
+
+/* Slots first + k * interval, k >= 0, that fall in [lo, hi). */
+static uint64_t slots_in(uint64_t first, uint64_t interval, uint64_t lo, uint64_t hi)
+{
+    if (hi <= lo || hi <= first)
+        return 0;
+    uint64_t k0 = first >= lo ? 0 : (lo - first + interval - 1) / interval;
+    uint64_t k1 = (hi - first + interval - 1) / interval; /* the first slot at or after hi */
+    return k1 > k0 ? k1 - k0 : 0;
+}
+
+/* A connection open again during the run starts sending: in the open loop,
+ * the slots that passed while it was closed are not sent late (they count as
+ * never sent, like those of a connection that stays closed). */
+static void resume(struct worker *w, struct conn *c, uint64_t now)
+{
+    if (w->open_loop && c->next_due < now) {
+        uint64_t hi = now < w->end ? now : w->end;
+        w->stats.unsent_closed += slots_in(c->next_due, w->interval, w->warmup_end, hi);
+        c->next_due += slots_in(c->next_due, w->interval, c->next_due, now) * w->interval;
+    }
+    refill(w, c, now);
 }
 
 /*** receiving ***/
@@ -165,21 +173,15 @@ static bool on_reply(struct worker *w, struct conn *c, const char *line, size_t 
         const char *refusal = reply_constant(REPLY_REJ_TOO_MANY_CONNECTIONS, &n);
         if (len == n && memcmp(line, refusal, n) == 0 && !c->refused) {
             /* Refused before it was sent anything: the server closes it next. */
-            c->refused = true;
-            w->stats.refused++;
+            conn_refused(&w->conns, c);
             w->stats.total_counts[REPLY_REJ_TOO_MANY_CONNECTIONS]++;
             return true;
         }
         protocol_error(w, "reply with no request outstanding", NULL, line, len);
-        conn_close(w, c, CLOSE_PROTOCOL);
+        conn_close(&w->conns, c, CLOSE_PROTOCOL);
         return false;
     }
-    struct inflight e = c->ring[c->head];
-    if (++c->head == w->o->pipeline)
-        c->head = 0;
-    c->count--;
-    w->in_flight--;
-    c->last_progress = now;
+    struct inflight e = conn_pop(&w->conns, c, now);
 
     const struct req_line *req = e.req;
     enum reply_kind guess = w->guess[req->kind];
@@ -213,38 +215,21 @@ static bool on_reply(struct worker *w, struct conn *c, const char *line, size_t 
         }
         verify_note(&w->sums, req, r.kind);
     }
-    if (r.kind == REPLY_REJ_TOO_MANY_CONNECTIONS && !c->refused) {
-        c->refused = true;
-        w->stats.refused++;
-    } else if (r.kind != REPLY_REJ_TOO_MANY_CONNECTIONS && !c->served) {
-        c->served = true;
-        c->tries = 0;
-        w->stats.conns_served++;
-    }
+    if (r.kind == REPLY_REJ_TOO_MANY_CONNECTIONS && !c->refused)
+        conn_refused(&w->conns, c);
+    else if (r.kind != REPLY_REJ_TOO_MANY_CONNECTIONS && !c->served)
+        conn_served(&w->conns, c);
     return true;
 }
 
 /* One read: every complete reply in it handled, then the pipeline refilled. */
 static void on_readable(struct worker *w, struct conn *c, uint64_t now)
 {
-    char *buf = w->rbuf;
-    size_t have = c->carry_len;
-    if (have)
-        memcpy(buf, c->carry, have);
-    ssize_t n = recv(c->fd, buf + have, READ_SIZE, 0);
-    w->stats.reads++;
-    if (n < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            conn_close(w, c, CLOSE_RESET);
+    char *p;
+    size_t n = conn_read(&w->conns, c, &p);
+    if (n == 0)
         return;
-    }
-    if (n == 0) {
-        conn_close(w, c, CLOSE_EOF);
-        return;
-    }
-    w->stats.bytes_received += (uint64_t)n;
-    char *p = buf, *end = buf + have + (size_t)n;
-    char *nl;
+    char *end = p + n, *nl;
     while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
         size_t len = (size_t)(nl - p);
         if (len && p[len - 1] == '\r')
@@ -257,23 +242,11 @@ static void on_readable(struct worker *w, struct conn *c, uint64_t now)
     if (rest > REPLY_LINE_MAX) {
         protocol_error(w, "reply line longer than 64 KiB", c->count ? c->ring[c->head].req : NULL,
                        p, rest);
-        conn_close(w, c, CLOSE_PROTOCOL);
+        conn_close(&w->conns, c, CLOSE_PROTOCOL);
         return;
     }
-    if (rest > c->carry_cap) { /* small at first; grows for long replies only */
-        uint32_t cap = rest <= CARRY_FIRST ? CARRY_FIRST : REPLY_LINE_MAX;
-        char *grown = realloc(c->carry, cap);
-        if (!grown) {
-            conn_close(w, c, CLOSE_PROTOCOL);
-            return;
-        }
-        c->carry = grown;
-        c->carry_cap = cap;
-    }
-    if (rest)
-        memcpy(c->carry, p, rest);
-    c->carry_len = (uint32_t)rest;
-    conn_refill(w, c, now);
+    if (conn_keep(&w->conns, c, p, rest))
+        refill(w, c, now);
 }
 
 /*** the run ***/
@@ -282,7 +255,7 @@ static void on_readable(struct worker *w, struct conn *c, uint64_t now)
  * conns[0] .. conns[n - 1], then again one interval later. */
 static inline uint64_t cursor_time(const struct worker *w)
 {
-    return w->run->start_ns + w->cursor_round * w->interval + w->conns[w->cursor].phase;
+    return w->run->start_ns + w->cursor_round * w->interval + w->conns.conn[w->cursor].phase;
 }
 
 /* Puts the cursor on the first slot after now. */
@@ -291,15 +264,15 @@ static void cursor_reset(struct worker *w, uint64_t now)
     uint64_t since = now - w->run->start_ns;
     w->cursor_round = since / w->interval;
     uint64_t into = since % w->interval;
-    unsigned lo = 0, hi = w->n_conns; /* the first connection whose phase is after `into` */
+    unsigned lo = 0, hi = w->conns.cfg.n; /* the first connection whose phase is after `into` */
     while (lo < hi) {
         unsigned mid = lo + (hi - lo) / 2;
-        if (w->conns[mid].phase > into)
+        if (w->conns.conn[mid].phase > into)
             hi = mid;
         else
             lo = mid + 1;
     }
-    if (lo == w->n_conns) {
+    if (lo == w->conns.cfg.n) {
         lo = 0;
         w->cursor_round++;
     }
@@ -313,12 +286,13 @@ static void run_schedule(struct worker *w, uint64_t now)
 {
     unsigned steps = 0;
     while (cursor_time(w) <= now) {
-        if (steps++ == w->n_conns) { /* a whole round behind: every connection has been served */
+        if (steps++ ==
+            w->conns.cfg.n) { /* a whole round behind: every connection has been served */
             cursor_reset(w, now);
             return;
         }
-        conn_refill(w, &w->conns[w->cursor], now);
-        if (++w->cursor == w->n_conns) {
+        refill(w, &w->conns.conn[w->cursor], now);
+        if (++w->cursor == w->conns.cfg.n) {
             w->cursor = 0;
             w->cursor_round++;
         }
@@ -335,17 +309,7 @@ static void stop_sending(struct worker *w)
     w->drain_deadline = now + (uint64_t)w->o->timeout_ms * 1000000u;
     if (!w->budget_mode)
         w->stats.window_end_ns = w->end > w->warmup_end ? w->end : w->warmup_end;
-    conns_stop_reopening(w);
-}
-
-static void check_timeouts(struct worker *w, uint64_t now)
-{
-    uint64_t limit = (uint64_t)w->o->timeout_ms * 1000000u;
-    for (unsigned i = 0; i < w->n_conns; i++) {
-        struct conn *c = &w->conns[i];
-        if (c->state == CONN_OPEN && c->count > 0 && now - c->last_progress > limit)
-            conn_close(w, c, CLOSE_TIMEOUT);
-    }
+    conns_stop_reopening(&w->conns);
 }
 
 /* Open loop, at the end: the slots inside the window, and those that were
@@ -354,8 +318,8 @@ static void count_schedule(struct worker *w)
 {
     if (!w->open_loop || w->budget_mode)
         return;
-    for (unsigned i = 0; i < w->n_conns; i++) {
-        struct conn *c = &w->conns[i];
+    for (unsigned i = 0; i < w->conns.cfg.n; i++) {
+        struct conn *c = &w->conns.conn[i];
         if (!c->opened)
             continue;
         uint64_t first = w->run->start_ns + c->phase;
@@ -392,23 +356,17 @@ static void run_load(struct worker *w)
     w->sending = true;
     if (w->open_loop)
         w->cursor_round = 0, w->cursor = 0;
-    for (unsigned i = 0; i < w->n_conns; i++) {
-        struct conn *c = &w->conns[i];
-        c->next_due = start + c->phase;
-        if (c->state != CONN_OPEN)
-            continue;
-        c->want_out = false;
-        conn_watch(w, c, EPOLL_CTL_MOD, EPOLLIN);
-        c->last_progress = start;
-        if (!w->open_loop)
-            conn_refill(w, c, start);
-    }
-    conns_start(w, start);
+    struct conns *cs = &w->conns;
+    for (unsigned i = 0; i < cs->cfg.n; i++)
+        cs->conn[i].next_due = start + cs->conn[i].phase;
+    conns_start(cs, start, w->reopen_until);
+    for (unsigned i = 0; i < cs->cfg.n && !w->open_loop; i++)
+        refill(w, &cs->conn[i], start);
 
     struct epoll_event events[MAX_EVENTS];
     uint64_t next_tick = start + TICK_NS;
     uint64_t now = lg_now_ns();
-    while (w->open_conns > 0 || w->reopening > 0) {
+    while (cs->open > 0 || cs->reopening > 0) {
         uint64_t wake = next_tick;
         if (w->sending) {
             if (w->warmup_end > now && w->warmup_end < wake)
@@ -421,7 +379,7 @@ static void run_load(struct worker *w)
         uint64_t wait = wake > now ? wake - now : 0;
         struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000u),
                               .tv_nsec = (long)(wait % 1000000000u)};
-        int n = epoll_pwait2(w->epfd, events, MAX_EVENTS, &ts, NULL);
+        int n = epoll_pwait2(cs->epfd, events, MAX_EVENTS, &ts, NULL);
         w->stats.wakeups++;
         if (n < 0 && errno != EINTR) {
             fprintf(stderr, "loadgen: epoll_pwait2: %s\n", strerror(errno));
@@ -432,11 +390,12 @@ static void run_load(struct worker *w)
             struct conn *c = events[i].data.ptr;
             uint32_t ev = events[i].events;
             if (c->state == CONN_CONNECTING) {
-                conn_connect_done(w, c, now);
+                if (conn_connect_done(cs, c, now))
+                    resume(w, c, now);
                 continue;
             }
             if (c->state == CONN_OPEN && (ev & EPOLLOUT))
-                flush(w, c);
+                conn_flush(cs, c);
             if (c->state == CONN_OPEN && (ev & (EPOLLIN | EPOLLERR | EPOLLHUP)))
                 on_readable(w, c, now);
         }
@@ -445,18 +404,16 @@ static void run_load(struct worker *w)
         if (w->sending && w->open_loop)
             run_schedule(w, now);
         if (now >= next_tick) {
-            check_timeouts(w, now);
-            conns_tick(w, now);
+            conns_tick(cs, now);
             next_tick = now + TICK_NS;
         }
-        if (!w->sending && (w->in_flight == 0 || now >= w->drain_deadline))
+        if (!w->sending && (cs->in_flight == 0 || now >= w->drain_deadline))
             break;
     }
     if (w->sending)
         stop_sending(w); /* every connection closed early, for good */
     count_schedule(w);
-    for (unsigned i = 0; i < w->n_conns; i++)
-        conn_close(w, &w->conns[i], CLOSE_DONE);
+    conns_close_all(cs);
 }
 
 static void *worker_main(void *arg)
@@ -465,8 +422,8 @@ static void *worker_main(void *arg)
     struct lg_run *run = w->run;
     /* Wake-ups on time, for the open loop's schedule (the default slack is 50 us). */
     prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
-    conns_connect_all(w);
-    atomic_fetch_add(&total_opened, w->open_conns);
+    conns_connect_all(&w->conns, &stop_requested);
+    atomic_fetch_add(&total_opened, w->conns.open);
     if (pthread_barrier_wait(&run->barrier) == PTHREAD_BARRIER_SERIAL_THREAD) {
         run->start_ns = lg_now_ns();
         run->connect_ns = run->start_ns - run->connect_start_ns;
@@ -501,14 +458,22 @@ static bool worker_init(struct worker *w, struct lg_run *run, unsigned id, unsig
                         unsigned n)
 {
     const struct lg_options *o = run->opts;
-    *w = (struct worker){.run = run, .o = o, .id = id, .first_conn = first, .n_conns = n};
+    *w = (struct worker){.run = run, .o = o, .id = id, .first_conn = first};
     stats_init(&w->stats);
     rng_seed(&w->rng, o->seed * 1000003u + id);
-    w->epfd = epoll_create1(EPOLL_CLOEXEC);
-    w->conns = calloc(n, sizeof *w->conns);
-    w->rbuf = malloc(READ_SIZE + REPLY_LINE_MAX);
-    w->wbuf_cap = (size_t)o->pipeline * REQ_LINE_MAX;
-    if (w->epfd < 0 || !w->conns || !w->rbuf || !verify_sums_init(&w->sums, o->verify, o->users))
+    if (!verify_sums_init(&w->sums, o->verify, o->users))
+        return false;
+    struct conns_config cfg = {
+        .addr = &run->addr,
+        .addr_len = run->addr_len,
+        .n = n,
+        .pipeline = o->pipeline,
+        .connect_timeout_ms = o->connect_timeout_ms,
+        .reply_timeout_ms = o->timeout_ms,
+        .stats = &w->stats,
+        .sums = &w->sums,
+    };
+    if (!conns_init(&w->conns, &cfg))
         return false;
     for (int k = 0; k < RK_COUNT; k++)
         w->guess[k] = k == RK_EVENT  ? REPLY_ACCEPTED
@@ -522,11 +487,9 @@ static bool worker_init(struct worker *w, struct lg_run *run, unsigned id, unsig
     } else {
         w->interval = 0;
     }
-    for (unsigned i = 0; i < n; i++) {
-        w->conns[i].fd = -1;
-        /* Spread the connections' schedules evenly over one interval. */
-        w->conns[i].phase = (uint64_t)((double)(first + i) * (double)w->interval / o->conns);
-    }
+    /* Spread the connections' schedules evenly over one interval. */
+    for (unsigned i = 0; i < n; i++)
+        w->conns.conn[i].phase = (uint64_t)((double)(first + i) * (double)w->interval / o->conns);
     if (o->requests) {
         w->budget_mode = true;
         w->budget = o->requests / o->threads + (id < o->requests % o->threads);
@@ -536,10 +499,7 @@ static bool worker_init(struct worker *w, struct lg_run *run, unsigned id, unsig
 
 static void worker_free(struct worker *w)
 {
-    if (w->epfd >= 0)
-        close(w->epfd);
-    conns_free(w);
-    free(w->rbuf);
+    conns_free(&w->conns);
     verify_sums_free(&w->sums);
 }
 

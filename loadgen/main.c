@@ -135,9 +135,11 @@ int main(int argc, char **argv)
                                            : "verification failed: the checks at the end could "
                                              "not be made";
     }
-    report_human(stdout, &res);
+    static struct figures figures;
+    figures_collect(&figures, &res);
+    report_human(stdout, &figures);
     fflush(stdout);
-    if (opts.json_path && !report_json(opts.json_path, &res) && res.exit_code == 0)
+    if (opts.json_path && !report_json(opts.json_path, &figures) && res.exit_code == 0)
         res.exit_code = 1;
 
     verify_sums_free(&run.sums);

@@ -15,7 +15,7 @@ bool dist_parse(const char *text, enum dist_kind *kind, double *s)
         return false;
     char *end;
     double v = strtod(text + 5, &end);
-    if (end == text + 5 || *end != '\0' || !(v > 0 && v <= 10))
+    if (end == text + 5 || *end != '\0' || !(v > 0 && v <= ZIPF_S_MAX))
         return false;
     *kind = DIST_ZIPF;
     *s = v;

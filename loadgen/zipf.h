@@ -21,7 +21,9 @@ struct sampler {
     uint64_t *cdf; /* zipf: cdf[k] = P(index <= k) scaled to 2^64 - 1 (saturated) */
 };
 
-/* Parses "uniform" or "zipf:S" (0 < S <= 10); false if it is neither. */
+#define ZIPF_S_MAX 10 /* the largest zipf exponent */
+
+/* Parses "uniform" or "zipf:S" (0 < S <= ZIPF_S_MAX); false if it is neither. */
 bool dist_parse(const char *text, enum dist_kind *kind, double *s);
 
 /* Builds the sampler; false if memory runs out. */

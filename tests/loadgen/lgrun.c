@@ -159,6 +159,16 @@ bool lgrun_bool(const struct lg_outcome *out, const char *path)
     return cJSON_IsTrue(node);
 }
 
+size_t lgrun_output(const struct lg_outcome *out, char *buf, size_t len)
+{
+    FILE *f = fopen(out->out_path, "r");
+    ck_assert_msg(f != NULL, "loadgen's output is gone: %s", out->out_path);
+    size_t n = fread(buf, 1, len - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return n;
+}
+
 void lgrun_free(struct lg_outcome *out)
 {
     cJSON_Delete(out->json);

@@ -6,6 +6,7 @@
 
 #include <cJSON.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #define LGRUN_TIMEOUT_MS 30000 /* loadgen is killed, and the test fails, after this */
 
@@ -26,6 +27,9 @@ void lgrun_expect_exit(const struct lg_outcome *out, int code);
  * "verify.end.users_checked"); fails the test if there is none. */
 double lgrun_num(const struct lg_outcome *out, const char *path);
 bool lgrun_bool(const struct lg_outcome *out, const char *path);
+
+/* What loadgen wrote on stdout and stderr, into buf (NUL-terminated); its length. */
+size_t lgrun_output(const struct lg_outcome *out, char *buf, size_t len);
 
 void lgrun_free(struct lg_outcome *out);
 

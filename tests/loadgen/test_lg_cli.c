@@ -217,6 +217,11 @@ START_TEST(test_bad_options)
         LGRUN(&out, bad[i][0], bad[i][1], bad[i][2], bad[i][3]);
         lgrun_expect_exit(&out, 2);
         ck_assert_ptr_null(out.json); /* nothing ran */
+        char text[1024]; /* one line that says what is wrong */
+        size_t n = lgrun_output(&out, text, sizeof text);
+        ck_assert_msg(n > 0 && strncmp(text, "loadgen: ", 9) == 0 &&
+                          strchr(text, '\n') == text + n - 1,
+                      "not one line: '%s'", text);
         lgrun_free(&out);
     }
 }

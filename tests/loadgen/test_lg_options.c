@@ -1,5 +1,6 @@
 /* The command line: what is accepted, what is refused with exit code 2. */
-#include <fcntl.h>
+#include <ctype.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +23,48 @@ static int parse(struct lg_options *o, const char *const *args)
 }
 
 #define PARSE(o, ...) parse(o, (const char *const[]){__VA_ARGS__, NULL})
+
+/* Parses args with what loadgen writes to fd (1 or 2) kept in out. */
+static int parse_capturing(struct lg_options *o, const char *const *args, int fd, char *out,
+                           size_t len)
+{
+    fflush(stdout);
+    fflush(stderr);
+    FILE *tmp = tmpfile();
+    ck_assert_ptr_nonnull(tmp);
+    int saved = dup(fd);
+    ck_assert(saved >= 0 && dup2(fileno(tmp), fd) >= 0);
+    int rc = parse(o, args);
+    fflush(stdout);
+    fflush(stderr);
+    dup2(saved, fd);
+    close(saved);
+    rewind(tmp);
+    size_t n = fread(out, 1, len - 1, tmp);
+    out[n] = '\0';
+    fclose(tmp);
+    return rc;
+}
+
+/* A refusal: exit code 2, and one line on stderr that says what is wrong
+ * and where to look. */
+static void expect_refused(const char *const *args, const char *must_say)
+{
+    struct lg_options o;
+    char err[1024];
+    int rc = parse_capturing(&o, args, 2, err, sizeof err);
+    char line[512] = "";
+    for (const char *const *a = args; *a; a++)
+        snprintf(line + strlen(line), sizeof line - strlen(line), " %s", *a);
+    ck_assert_msg(rc == 2, "not refused:%s", line);
+    static const char tail[] = "(see --help)\n";
+    size_t n = strlen(err), t = strlen(tail);
+    ck_assert_msg(strncmp(err, "loadgen: ", 9) == 0 && n > t && strcmp(err + n - t, tail) == 0 &&
+                      strchr(err, '\n') == err + n - 1,
+                  "not one clear line: '%s'", err);
+    if (must_say)
+        ck_assert_msg(strstr(err, must_say), "'%s' does not say '%s'", err, must_say);
+}
 
 START_TEST(test_defaults_and_values)
 {
@@ -100,25 +143,126 @@ START_TEST(test_bad_options)
         {"--target", "h:1", "--mix", "set=1", "--verify", "10"},
         {"--self-test=echo", "--mix", "set=1"},
         {"--target"},
+        {"--target", "h:1", "--help=3"},
     };
-    /* Each refusal says why on stderr: keep the test's output quiet. */
-    fflush(stderr);
-    int saved = dup(2);
-    int devnull = open("/dev/null", O_WRONLY);
-    ck_assert(saved >= 0 && devnull >= 0);
-    dup2(devnull, 2);
     for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
         const char *args[8] = {0};
         for (int k = 0; k < 6 && bad[i][k]; k++)
             args[k] = bad[i][k];
-        struct lg_options o;
-        ck_assert_msg(parse(&o, args) == 2, "case %zu (%s %s ...) not refused", i, bad[i][0],
-                      bad[i][1] ? bad[i][1] : "");
+        expect_refused(args, NULL);
     }
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    close(devnull);
+}
+END_TEST
+
+/* A value the option's field holds, read through the table. */
+static uint64_t whole_field(const struct lg_options *o, const struct lg_option *opt)
+{
+    const char *field = (const char *)o + opt->offset;
+    if (opt->size == sizeof(uint32_t)) {
+        uint32_t v;
+        memcpy(&v, field, sizeof v);
+        return v;
+    }
+    ck_assert_uint_eq(opt->size, sizeof(uint64_t));
+    uint64_t v;
+    memcpy(&v, field, sizeof v);
+    return v;
+}
+
+static double real_field(const struct lg_options *o, const struct lg_option *opt)
+{
+    double v;
+    ck_assert_uint_eq(opt->size, sizeof v);
+    memcpy(&v, (const char *)o + opt->offset, sizeof v);
+    return v;
+}
+
+/* "--target h:1 --conns 20000 --NAME value": room for every --threads. */
+static int parse_one(struct lg_options *o, const struct lg_option *opt, const char *value,
+                     const char **args)
+{
+    int n = 0;
+    args[n++] = "--target";
+    args[n++] = "h:1";
+    if (strcmp(opt->name, "conns") != 0) {
+        args[n++] = "--conns";
+        args[n++] = "20000";
+    }
+    static char flag[64];
+    snprintf(flag, sizeof flag, "--%s", opt->name);
+    args[n++] = flag;
+    args[n++] = value;
+    args[n] = NULL;
+    return o ? parse(o, args) : -1;
+}
+
+/* Every number option of the table takes its bounds and refuses what lies
+ * beyond them, and text it cannot read, each with one line that gives the range. */
+START_TEST(test_every_range_enforced)
+{
+    unsigned count;
+    const struct lg_option *table = lg_option_table(&count);
+    int numbers = 0;
+    for (unsigned i = 0; i < count; i++) {
+        const struct lg_option *opt = &table[i];
+        if (opt->kind != LG_OPT_WHOLE && opt->kind != LG_OPT_REAL)
+            continue;
+        numbers++;
+        char range[64], lo[48], hi[48], below[48], above[48];
+        lg_option_range(opt, range, sizeof range);
+        struct lg_options o;
+        const char *args[10];
+        if (opt->kind == LG_OPT_WHOLE) {
+            snprintf(lo, sizeof lo, "%" PRIu64, opt->min);
+            snprintf(hi, sizeof hi, "%" PRIu64, opt->max);
+            if (opt->min > 0)
+                snprintf(below, sizeof below, "%" PRIu64, opt->min - 1);
+            else
+                snprintf(below, sizeof below, "-1");
+            if (opt->max < UINT64_MAX)
+                snprintf(above, sizeof above, "%" PRIu64, opt->max + 1);
+            else
+                snprintf(above, sizeof above, "18446744073709551616");
+            ck_assert_msg(opt->size == sizeof(uint64_t) || opt->max <= UINT32_MAX,
+                          "--%s: its field is too small for its range", opt->name);
+            ck_assert_int_eq(parse_one(&o, opt, lo, args), -1);
+            ck_assert_uint_eq(whole_field(&o, opt), opt->min);
+            ck_assert_int_eq(parse_one(&o, opt, hi, args), -1);
+            ck_assert_uint_eq(whole_field(&o, opt), opt->max);
+        } else {
+            snprintf(lo, sizeof lo, "%.17g", opt->lo);
+            snprintf(hi, sizeof hi, "%.17g", opt->hi);
+            snprintf(below, sizeof below, "%.17g", opt->lo > 0 ? opt->lo / 2 : -1.0);
+            snprintf(above, sizeof above, "%.17g", opt->hi * 2);
+            ck_assert_int_eq(parse_one(&o, opt, lo, args), -1);
+            ck_assert(real_field(&o, opt) == opt->lo);
+            ck_assert_int_eq(parse_one(&o, opt, hi, args), -1);
+            ck_assert(real_field(&o, opt) == opt->hi);
+        }
+        const char *refused[] = {below, above, "x", "", "1x", "nan", "inf"};
+        for (size_t k = 0; k < ARRAY_LEN(refused); k++) {
+            parse_one(NULL, opt, refused[k], args);
+            expect_refused(args, range);
+        }
+    }
+    ck_assert_int_ge(numbers, 10);
+}
+END_TEST
+
+/* Every text option refuses what it cannot read with one line that says
+ * what it expects (--json takes any file name). */
+START_TEST(test_every_text_option_explains)
+{
+    unsigned count;
+    const struct lg_option *table = lg_option_table(&count);
+    for (unsigned i = 0; i < count; i++) {
+        const struct lg_option *opt = &table[i];
+        if (opt->kind != LG_OPT_TEXT || !opt->expect)
+            continue;
+        const char *args[10];
+        parse_one(NULL, opt, "\x01", args);
+        expect_refused(args, "expected ");
+    }
 }
 END_TEST
 
@@ -143,15 +287,64 @@ START_TEST(test_mix)
 }
 END_TEST
 
+/* Text with every run of white space made one space. */
+static void squeeze(char *s)
+{
+    char *out = s;
+    for (const char *p = s; *p; p++) {
+        if (isspace((unsigned char)*p)) {
+            if (out > s && out[-1] != ' ')
+                *out++ = ' ';
+        } else {
+            *out++ = *p;
+        }
+    }
+    *out = '\0';
+}
+
+/* --help lists every option of the table with its help, the values it
+ * takes and its default; the defaults it shows are those a run gets. */
 START_TEST(test_help)
 {
     struct lg_options o;
-    FILE *saved = stdout;
-    stdout = fopen("/dev/null", "w");
-    int rc = PARSE(&o, "--help");
-    fclose(stdout);
-    stdout = saved;
-    ck_assert_int_eq(rc, 0);
+    static char help[16384];
+    ck_assert_int_eq(
+        parse_capturing(&o, (const char *const[]){"--help", NULL}, 1, help, sizeof help), 0);
+    squeeze(help);
+    unsigned count;
+    const struct lg_option *table = lg_option_table(&count);
+    for (unsigned i = 0; i < count; i++) {
+        const struct lg_option *opt = &table[i];
+        char want[1024], values[256];
+        snprintf(want, sizeof want, "--%s%s%s%s %s", opt->name,
+                 !opt->arg           ? ""
+                 : opt->arg_optional ? "[="
+                                     : " ",
+                 opt->arg ? opt->arg : "", opt->arg && opt->arg_optional ? "]" : "", opt->help);
+        squeeze(want);
+        ck_assert_msg(strstr(help, want), "--help lacks '%s'", want);
+        lg_option_range(opt, values, sizeof values);
+        ck_assert_msg(strstr(help, values), "--help lacks '%s'", values);
+        if (opt->def) {
+            snprintf(want, sizeof want, "default %s)", opt->def);
+            ck_assert_msg(strstr(help, want), "--help lacks '%s'", want);
+        }
+    }
+    /* What a few of them say, in words. */
+    ck_assert(strstr(help, "--conns N connections (1 to 20000; default 64)"));
+    ck_assert(strstr(help, "(1 to 10^12)"));
+    ck_assert(strstr(help, "default: closed loop"));
+    /* The defaults themselves. */
+    ck_assert_int_eq(PARSE(&o, "--target", "h:1"), -1);
+    ck_assert_uint_eq(o.conns, 64);
+    ck_assert(o.duration_s == 5 && o.warmup_s == 0 && o.rate == 0);
+    ck_assert_uint_eq(o.users, 1000);
+    ck_assert_int_eq(o.dist, DIST_UNIFORM);
+    ck_assert_uint_eq(o.seed, 1);
+    ck_assert_uint_eq(o.timeout_ms, 10000);
+    ck_assert_uint_eq(o.connect_timeout_ms, 10000);
+    ck_assert_int_eq(o.self_test, SELF_TEST_NONE);
+    ck_assert_ptr_null(o.json_path);
 }
 END_TEST
 
@@ -161,6 +354,8 @@ static Suite *options_suite(void)
     TCase *tc = tcase_create("options");
     tcase_add_test(tc, test_defaults_and_values);
     tcase_add_test(tc, test_bad_options);
+    tcase_add_test(tc, test_every_range_enforced);
+    tcase_add_test(tc, test_every_text_option_explains);
     tcase_add_test(tc, test_mix);
     tcase_add_test(tc, test_help);
     suite_add_tcase(s, tc);
