@@ -49,12 +49,18 @@ static bool gate_arrive(struct gate *g)
     return go;
 }
 
-/* Waits for n threads to arrive (go), or for none (give up), then says the word. */
-static void gate_open(struct gate *g, unsigned n, bool go)
+/* Waits for n threads to arrive. */
+static void gate_wait(struct gate *g, unsigned n)
 {
     pthread_mutex_lock(&g->lock);
-    while (go && g->arrived < n)
+    while (g->arrived < n)
         pthread_cond_wait(&g->cond, &g->lock);
+    pthread_mutex_unlock(&g->lock);
+}
+
+static void gate_open(struct gate *g, bool go)
+{
+    pthread_mutex_lock(&g->lock);
     g->word = go ? 1 : -1;
     pthread_cond_broadcast(&g->cond);
     pthread_mutex_unlock(&g->lock);
@@ -147,8 +153,10 @@ static bool run_threads(struct run *run, struct worker *workers, unsigned n,
     while (started < n &&
            (err = pthread_create(&workers[started].thread, NULL, work, &workers[started])) == 0)
         started++;
-    gate_open(&run->gate, n, started == n);
-    uint64_t start = monotonic_ns();
+    if (started == n)
+        gate_wait(&run->gate, n);
+    uint64_t start = monotonic_ns(); /* before the first operation can start */
+    gate_open(&run->gate, started == n);
     if (started == n)
         sleep_for(run->w->seconds);
     atomic_store_explicit(&run->stop, true, memory_order_relaxed);
@@ -190,8 +198,9 @@ bool bm_run(const struct bm_workload *w, const struct map_design *d, unsigned th
         workers[t].sums = calloc(w->n_users, sizeof *workers[t].sums);
         ready = workers[t].sums != NULL;
     }
+    /* A map out of memory for a user ends the process, as the stages' maps do. */
     for (uint32_t u = 0; ready && u < w->n_users; u++)
-        ready = d->apply(run.map, &w->users[u], 0, 0);
+        d->apply(run.map, &w->users[u], 0, 0);
     if (!ready)
         snprintf(r->failure, sizeof r->failure, "out of memory for a run of %s", d->name);
     else if (run_threads(&run, workers, threads, r)) {

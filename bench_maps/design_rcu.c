@@ -20,8 +20,37 @@ static void *rcu_create(uint32_t users)
     return a;
 }
 
+/* accounts_destroy hands every entry to liburcu's call_rcu worker thread to
+ * free. That thread is started once, by the first map's destroy; later maps
+ * reach it through liburcu's queue, which ThreadSanitizer cannot see
+ * (liburcu is not instrumented), so it would call the worker's free of an
+ * entry a race with this thread's malloc of it. Under ThreadSanitizer, a
+ * callback queued first (the worker runs a thread's callbacks in order)
+ * tells it what the queue guarantees; in other builds there is nothing. */
+#if defined(__SANITIZE_THREAD__)
+#define UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define UNDER_TSAN 1
+#endif
+#endif
+#ifdef UNDER_TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+
+static void entries_handed_over(struct rcu_head *head)
+{
+    __tsan_acquire(head);
+}
+#endif
+
 static void rcu_destroy(void *map)
 {
+#ifdef UNDER_TSAN
+    struct rcu_head handover; /* accounts_destroy waits for every callback */
+    __tsan_release(&handover);
+    urcu_memb_call_rcu(&handover, entries_handed_over);
+#endif
     accounts_destroy(map);
     free(map);
 }
