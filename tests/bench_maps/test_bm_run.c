@@ -3,6 +3,7 @@
  * --hold-us do what they say; maps that lose, misplace or refuse updates
  * fail, by name, and make bench_maps exit 1. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bm_capture.h"
@@ -166,6 +167,93 @@ START_TEST(test_failure_exits_1)
 }
 END_TEST
 
+/* Two maps that keep the first writes they are given, each where the test
+ * can read it after bench_maps_main has freed the map. One thread only. */
+#define FIRST_WRITES 64
+
+struct write_seen {
+    uint32_t user;
+    int64_t delta;
+};
+
+struct recording_map {
+    size_t n;
+    struct write_seen writes[FIRST_WRITES];
+    struct write_seen *keep; /* where destroy leaves them */
+};
+
+static struct write_seen kept_a[FIRST_WRITES], kept_b[FIRST_WRITES];
+
+static void *recording_create(struct write_seen *keep)
+{
+    struct recording_map *m = calloc(1, sizeof *m);
+    if (m)
+        m->keep = keep;
+    return m;
+}
+
+static void *recording_create_a(uint32_t users)
+{
+    (void)users;
+    return recording_create(kept_a);
+}
+
+static void *recording_create_b(uint32_t users)
+{
+    (void)users;
+    return recording_create(kept_b);
+}
+
+static void recording_destroy(void *map)
+{
+    struct recording_map *m = map;
+    memcpy(m->keep, m->writes, sizeof m->writes);
+    free(m);
+}
+
+/* Keeps the first writes after the map was filled (with deltas of 0). */
+static bool recording_apply(void *map, const struct bench_user *user, int64_t delta,
+                            unsigned hold_us)
+{
+    (void)hold_us;
+    struct recording_map *m = map;
+    if (delta != 0 && m->n < FIRST_WRITES)
+        m->writes[m->n++] = (struct write_seen){user->index, delta};
+    return true;
+}
+
+static int64_t recording_get(void *map, const struct bench_user *user)
+{
+    (void)map, (void)user;
+    return 0; /* the self-check fails: this test looks at the writes only */
+}
+
+static const struct map_design recording_a = {
+    "a", "", "", recording_create_a, recording_destroy, NULL, NULL, recording_apply, recording_get};
+static const struct map_design recording_b = {
+    "b", "", "", recording_create_b, recording_destroy, NULL, NULL, recording_apply, recording_get};
+
+/* At one point and round, every design is given the same operations; another
+ * seed gives others. */
+START_TEST(test_designs_get_the_same_operations)
+{
+    static const struct map_design *const designs[] = {&recording_a, &recording_b};
+    struct bm_outcome out;
+    BM_CAPTURE(&out, designs, "--threads", "1", "--reads", "0", "--users", "1000", "--seconds",
+               "0.01", "--rounds", "1", "--seed", "5");
+    bm_outcome_free(&out);
+    ck_assert(kept_a[FIRST_WRITES - 1].delta != 0); /* all of them seen */
+    ck_assert(memcmp(kept_a, kept_b, sizeof kept_a) == 0);
+    struct write_seen seed_5[FIRST_WRITES];
+    memcpy(seed_5, kept_a, sizeof seed_5);
+    BM_CAPTURE(&out, designs, "--threads", "1", "--reads", "0", "--users", "1000", "--seconds",
+               "0.01", "--rounds", "1", "--seed", "6");
+    bm_outcome_free(&out);
+    ck_assert(memcmp(kept_a, kept_b, sizeof kept_a) == 0);
+    ck_assert(memcmp(kept_a, seed_5, sizeof kept_a) != 0);
+}
+END_TEST
+
 static Suite *run_suite(void)
 {
     Suite *s = suite_create("bench_maps runs");
@@ -178,6 +266,7 @@ static Suite *run_suite(void)
     tcase_add_test(tc, test_misplaced_updates_fail);
     tcase_add_test(tc, test_refused_updates_fail);
     tcase_add_test(tc, test_failure_exits_1);
+    tcase_add_test(tc, test_designs_get_the_same_operations);
     suite_add_tcase(s, tc);
     return s;
 }
