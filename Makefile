@@ -64,7 +64,8 @@ fuzz: deps
 	@FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) sh scripts/fuzz.sh
 
 format:
-	@clang-format -i common/*.[ch] step*/*.[ch] tests/*/*.[ch] fuzz/*.c loadgen/*.[ch]
+	@clang-format -i common/*.[ch] step*/*.[ch] tests/*/*.[ch] fuzz/*.c loadgen/*.[ch] \
+		bench_maps/*.[ch]
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz

@@ -15,7 +15,7 @@ static struct {
 } shared_tests_stage;
 
 /* At the smallest output cap every reply fills it: the rest of each read is
- * put aside and taken up again, one line at a time, and nothing is lost. */
+ * held back and taken up again, one line at a time, and nothing is lost. */
 START_TEST(test_tiny_output_cap)
 {
     struct server srv;
