@@ -30,7 +30,7 @@ struct map_design {
     void (*leave_thread)(void);
     /* Adds delta to the user's balance, as a writer whose update takes
      * hold_us microseconds of work (see `hold`). False if the design refused
-     * it (the sum would overflow). */
+     * it (the sum would overflow, or there was no memory for a new user). */
     bool (*apply)(void *map, const struct bench_user *user, int64_t delta, unsigned hold_us);
     int64_t (*get)(void *map, const struct bench_user *user);
 };
