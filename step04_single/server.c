@@ -169,7 +169,7 @@ static void accept_clients(struct server *s)
         tune_client_socket(fd);
         s->conns++;
         if (s->accept_pauses) {
-            log_info("accepting again, after %u pauses", s->accept_pauses);
+            log_info("accepting again, after this many pauses: %u", s->accept_pauses);
             s->accept_pauses = 0;
         }
     }

@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "harness.h"
@@ -181,44 +180,6 @@ START_TEST(test_abrupt_disconnects)
 }
 END_TEST
 
-/* Out of file descriptors, accept() fails with EMFILE while the listener
- * stays readable: a server that just retried would spin. This one pauses
- * accepting, and serves the waiting clients once descriptors are free. */
-START_TEST(test_out_of_file_descriptors)
-{
-    enum { FD_CLIENTS = 40, WINDOW_MS = 500 };
-    struct rlimit normal, small;
-    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &normal), 0);
-    small = (struct rlimit){.rlim_cur = 24, .rlim_max = normal.rlim_max};
-    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &small), 0); /* inherited by the server */
-    struct server srv;
-    server_start(&srv, SERVER, NULL);
-    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &normal), 0);
-
-    /* More clients than the server has descriptors for: the kernel completes
-     * every connection (the listen backlog), the server can accept ~15. */
-    struct client *c = calloc(FD_CLIENTS, sizeof *c);
-    ck_assert_ptr_nonnull(c);
-    for (int i = 0; i < FD_CLIENTS; i++)
-        client_connect(&c[i], srv.port);
-    client_expect_reply(&c[0], "first", "first");
-    client_send_str(&c[FD_CLIENTS - 1], "last\n");
-
-    long cpu_before = server_cpu_ms(&srv);
-    client_expect_silence(&c[FD_CLIENTS - 1], WINDOW_MS); /* not accepted yet */
-    long cpu = server_cpu_ms(&srv) - cpu_before;
-    ck_assert_msg(cpu < WINDOW_MS / 2, "server used %ld ms of CPU in %d ms while out of fds", cpu,
-                  WINDOW_MS);
-
-    for (int i = 0; i < FD_CLIENTS - 1; i++)
-        client_close(&c[i]);
-    client_expect_line(&c[FD_CLIENTS - 1], "last", T);
-    client_close(&c[FD_CLIENTS - 1]);
-    free(c);
-    server_stop(&srv);
-}
-END_TEST
-
 static Suite *step02_suite(void)
 {
     Suite *s = suite_create("step02_async");
@@ -231,7 +192,6 @@ static Suite *step02_suite(void)
     tcase_add_test(tc, test_max_conns);
     tcase_add_test(tc, test_huge_line);
     tcase_add_test(tc, test_abrupt_disconnects);
-    tcase_add_test(tc, test_out_of_file_descriptors);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -402,6 +402,59 @@ START_TEST(test_lines_read_at_the_signal_are_answered)
 }
 END_TEST
 
+/* Clients past the output cap, their sockets full of tiny lines, when the
+ * signal comes: the drain's last read answers them only as fast as they read,
+ * so the server's memory stays near the caps (one read of tiny lines, all
+ * answered at once, would be some 1.4 MB of replies per client). Once they
+ * read, each gets invalid_json replies only, then EOF. */
+#define CAPPED_CLIENTS        16
+#define CAPPED_LINE           "x\n"
+#define CAPPED_BLOCKED_MS     200
+#define CAPPED_MAX_GROWTH_KIB (4 * 1024)
+
+START_TEST(test_drain_holds_the_output_cap)
+{
+    static struct client probe, flooders[CAPPED_CLIENTS];
+    struct server srv;
+    server_start(&srv, SERVER, "--drain-timeout-ms", "30000", NULL);
+    client_connect(&probe, srv.port);
+    client_expect_reply(&probe, HEALTH, HEALTH_OK);
+    for (int i = 0; i < CAPPED_CLIENTS; i++) {
+        size_t sent = 0;
+        client_connect(&flooders[i], srv.port);
+        ck_assert_msg(
+            client_flood(&flooders[i], CAPPED_LINE, &sent, FLOOD_MAX_BYTES, CAPPED_BLOCKED_MS),
+            "%s read all %zu bytes from a client that never reads", SERVER, sent);
+    }
+    long rss_before = server_rss_kib(&srv);
+
+    server_signal(&srv, SIGTERM);
+    server_wait_log(&srv, "draining", T);
+    client_expect_reply(&probe, HEALTH, DRAINING); /* so the drain's last reads are done */
+    long growth = server_check_rss_growth(&srv, rss_before, CAPPED_MAX_GROWTH_KIB);
+    fprintf(stderr, "%s: %d clients past the output cap at the signal; RSS grew by %ld KiB\n",
+            SERVER, CAPPED_CLIENTS, growth);
+
+    for (int i = 0; i < CAPPED_CLIENTS; i++) {
+        client_shutdown_write(&flooders[i]);
+        char line[128];
+        int n;
+        unsigned long replies = 0;
+        while ((n = client_read_line(&flooders[i], line, sizeof line, T)) >= 0) {
+            ck_assert_str_eq(line, REPLY_INVALID_JSON);
+            replies++;
+        }
+        ck_assert_msg(n == CLIENT_EOF, "client %d: no EOF after %lu replies (%d)", i, replies, n);
+        ck_assert_uint_gt(replies, 0);
+        client_close(&flooders[i]);
+    }
+    client_expect_eof(&probe, T);
+    client_close(&probe);
+    expect_exit(&srv, 0, HARNESS_STOP_TIMEOUT_MS);
+    server_cleanup(&srv);
+}
+END_TEST
+
 /*** cut short ***/
 
 #define SLOW_WORK_US     "20000" /* per event, one worker: 50 events a second */
@@ -672,6 +725,7 @@ static Suite *step10_suite(void)
     TCase *drain = harness_tcase("drain");
     tcase_add_test(drain, test_sigterm_under_pipelined_load);
     tcase_add_loop_test(drain, test_lines_read_at_the_signal_are_answered, 0, 2);
+    tcase_add_test(drain, test_drain_holds_the_output_cap);
     tcase_add_test(drain, test_a_client_still_sending_is_not_reset);
     tcase_add_test(drain, test_a_silent_client_gets_every_reply);
     tcase_add_test(drain, test_drain_finishes_the_backlog);

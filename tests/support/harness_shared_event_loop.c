@@ -4,6 +4,8 @@
 #include "harness_internal.h"
 
 #include <signal.h>
+#include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,6 +133,73 @@ START_TEST(test_accepts_per_wakeup_are_bounded)
 }
 END_TEST
 
+#define RESUMED "accepting again, after this many pauses: "
+
+/* The number after needle on the first line of the server's log holding it. */
+static long first_count_logged(struct server *srv, const char *needle)
+{
+    FILE *f = fopen(srv->log_path, "r");
+    require(f != NULL, "cannot open %s", srv->log_path);
+    char line[1024];
+    long count = -1;
+    while (count < 0 && fgets(line, sizeof line, f)) {
+        const char *found = strstr(line, needle);
+        if (found)
+            count = strtol(found + strlen(needle), NULL, 10);
+    }
+    fclose(f);
+    return count;
+}
+
+/* More clients than the server has file descriptors for: accept() fails with
+ * EMFILE while the listener stays readable, so a server that just retried
+ * would spin. It pauses accepting instead, and says so once, however many pauses the
+ * episode takes; once descriptors are free it serves the client that waited,
+ * and says how many pauses there were. */
+START_TEST(test_out_of_file_descriptors)
+{
+    enum { FD_CLIENTS = 40, WINDOW_MS = 500 }; /* the window spans several 100 ms pauses */
+    struct rlimit normal, small;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &normal), 0);
+    small = (struct rlimit){.rlim_cur = 24, .rlim_max = normal.rlim_max};
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &small), 0); /* inherited by the server */
+    struct server srv;
+    server_start(&srv, shared_tests_stage.server, NULL);
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &normal), 0);
+
+    /* The kernel completes every connection (the listen backlog); the server
+     * can accept about 15. */
+    struct client *c = calloc(FD_CLIENTS, sizeof *c);
+    require(c != NULL, "out of memory");
+    for (int i = 0; i < FD_CLIENTS; i++)
+        client_connect(&c[i], srv.port);
+    expect_served(&c[0]);
+    const struct answered_line *probe = stage_probes(shared_tests_stage.replies);
+    client_send_str(&c[FD_CLIENTS - 1], probe[0].request);
+    client_send_str(&c[FD_CLIENTS - 1], "\n");
+
+    long cpu_before = server_cpu_ms(&srv);
+    client_expect_silence(&c[FD_CLIENTS - 1], WINDOW_MS); /* not accepted yet */
+    long cpu = server_cpu_ms(&srv) - cpu_before;
+    ck_assert_msg(cpu < WINDOW_MS / 2, "%s used %ld ms of CPU in %d ms while out of fds", srv.name,
+                  cpu, WINDOW_MS);
+    server_wait_log(&srv, "pausing accepts", HARNESS_REPLY_TIMEOUT_MS);
+    ck_assert_uint_eq(server_log_count(&srv, "pausing accepts", NULL), 1);
+
+    for (int i = 0; i < FD_CLIENTS - 1; i++)
+        client_close(&c[i]);
+    client_expect_line(&c[FD_CLIENTS - 1], probe[0].reply, HARNESS_REPLY_TIMEOUT_MS);
+    /* Freeing descriptors may start a second, shorter episode: the first one
+     * is the one this test made last. */
+    server_wait_log(&srv, RESUMED, HARNESS_REPLY_TIMEOUT_MS);
+    long pauses = first_count_logged(&srv, RESUMED);
+    ck_assert_msg(pauses > 1, "%s counted %ld pauses in %d ms", srv.name, pauses, WINDOW_MS);
+    client_close(&c[FD_CLIENTS - 1]);
+    free(c);
+    server_stop(&srv);
+}
+END_TEST
+
 void harness_add_shared_tests(TCase *tc, const char *server, enum harness_replies replies)
 {
     shared_tests_stage.server = server;
@@ -142,4 +211,5 @@ void harness_add_shared_tests(TCase *tc, const char *server, enum harness_replie
     }
     tcase_add_test(tc, test_watching_a_client_fails);
     tcase_add_test(tc, test_accepts_per_wakeup_are_bounded);
+    tcase_add_test(tc, test_out_of_file_descriptors);
 }
