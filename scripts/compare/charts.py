@@ -42,7 +42,8 @@ def draw_charts(res, out_dir, machine):
             write_data(data_dir / data_file.name, data_file)
         svg = out_dir / f"compare-{chart.name}.svg"
         variables = [f'templates="{TEMPLATE_DIR}"', f'outfile="{svg}"', f'subtitle="{subtitle}"'] + [
-            f'data{i + 1}="{data_dir / d.name}"' for i, d in enumerate(chart.data)]
+            f'data{i + 1}="{data_dir / d.name}"' for i, d in enumerate(chart.data)] + [
+            f'{"heading" if i == 0 else f"title{i}"}="{t}"' for i, t in enumerate(chart.titles)]
         proc = subprocess.run([gnuplot, "-e", "; ".join(variables), str(TEMPLATE_DIR / chart.template)],
                               capture_output=True, text=True, timeout=30)
         if proc.returncode != 0 or not valid_svg(svg):

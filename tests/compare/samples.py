@@ -110,8 +110,25 @@ def redis(step10_rps=(3e6, 0.8e6), redis_rps=(1.5e6, 1e6)):
 
 
 # One sample per scenario: the report's tests use them all.
+def maps(medians=None, passed=True, hold_us=(0, 5)):
+    """medians: {(hold_us, reads, design, threads): ops/s} over 1e6 everywhere."""
+    medians = medians or {}
+    runs = []
+    for hold in hold_us:
+        points = {reads: {design: {t: {"median": medians.get((hold, reads, design, t), 1e6),
+                                       "min": 0.9e6, "max": 1.1e6, "passed": passed}
+                                   for t in (1, 2, 4, 8)}
+                          for design in ("mutex", "striped", "rcu")}
+                  for reads in (50, 90)}
+        runs.append({"hold_us": hold, "passed": passed, "failures": [] if passed else ["lost"],
+                     "points": points})
+    return {"threads": [1, 2, 4, 8], "reads": [50, 90], "seconds_per_point": 1.0, "rounds": 3,
+            "cpus": 2, "runs": runs}
+
+
 SAMPLES = {"baseline": baseline, "two-clients": two_clients, "slow-work": slow_work,
            "overload": overload, "workers": workers, "read-share": read_share,
+           "maps": maps,
            "connections": connections, "drain": drain, "latency": latency, "redis": redis}
 
 

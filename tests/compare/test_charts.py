@@ -43,12 +43,15 @@ class TestCharts(unittest.TestCase):
     def test_every_chart_draws_from_samples(self):
         res = samples.results(scenarios={"baseline": samples.baseline(),
                                          "workers": samples.workers(),
-                                         "read-share": samples.read_share()})
+                                         "read-share": samples.read_share(),
+                                         "maps": samples.maps()})
         made = charts.draw_charts(res, self.out, MACHINE)
         self.assertEqual(res.problems, [])
         self.assertEqual(made, ["compare-throughput.svg", "compare-latency.svg",
-                                "compare-workers.svg", "compare-read-share.svg"])
+                                "compare-workers.svg", "compare-read-share.svg",
+                                "compare-maps.svg", "compare-maps-hold5us.svg"])
         self.assertTrue(all(charts.valid_svg(self.out / name) for name in made))
         self.assertEqual(sorted(p.name for p in (self.out / "data").iterdir()),
-                         ["latency.dat", "read-share.dat", "throughput.dat", "workers-0.dat",
-                          "workers-50.dat"])
+                         ["latency.dat", "maps-hold0-reads50.dat", "maps-hold0-reads90.dat",
+                          "maps-hold5-reads50.dat", "maps-hold5-reads90.dat", "read-share.dat",
+                          "throughput.dat", "workers-0.dat", "workers-50.dat"])

@@ -18,7 +18,7 @@ class TestRegistry(unittest.TestCase):
     def test_names_are_unique(self):
         self.assertEqual(len(NAMES), len(set(NAMES)))
         self.assertEqual(NAMES, ["baseline", "two-clients", "slow-work", "overload", "workers",
-                                 "read-share", "connections", "drain", "latency", "redis"])
+                                 "read-share", "maps", "connections", "drain", "latency", "redis"])
 
     def test_every_scenario_has_its_parts(self):
         cfg = samples.quick_cfg()

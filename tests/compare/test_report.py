@@ -32,7 +32,7 @@ class TestSummaryTable(unittest.TestCase):
     def test_cells_of_scenarios_that_did_not_run_or_failed(self):
         res = samples.results(scenarios={"drain": {"failed": "no metrics"}})
         rows = report.summary_table(res).splitlines()
-        self.assertEqual(rows[2], "| 01 echo | not run | not run" + " | —" * 8 + " |")
+        self.assertEqual(rows[2], "| 01 echo | not run | not run" + " | —" * 9 + " |")
         self.assertTrue(rows[11].endswith("| not run | FAILED | not run | not run |"))
 
 

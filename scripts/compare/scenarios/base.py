@@ -7,8 +7,9 @@ from collections import namedtuple
 DataFile = namedtuple("DataFile", "name header rows header_is_data", defaults=(True,))
 
 # One chart, drawn into compare-NAME.svg by templates/TEMPLATE from the data files
-# (data1, data2... in the template).
-Chart = namedtuple("Chart", "name template data")
+# (data1, data2... in the template); titles, if any, are its heading and then one per
+# data file (heading, title1, title2... in the template).
+Chart = namedtuple("Chart", "name template data titles", defaults=((),))
 
 
 class Scenario:
