@@ -4,7 +4,7 @@ import shutil
 import subprocess
 import xml.etree.ElementTree as ElementTree
 
-from .machine import machine_line
+from .machine import machine_line, machine_name
 from .scenarios import SCENARIOS
 from .settings import TEMPLATE_DIR
 
@@ -37,11 +37,13 @@ def draw_charts(res, out_dir, machine):
     data_dir.mkdir(exist_ok=True)
     made = []
     subtitle = machine_line(machine).replace('"', "'")
+    name = machine_name(machine).replace('"', "'")
     for chart in charts_of(res):
         for data_file in chart.data:
             write_data(data_dir / data_file.name, data_file)
         svg = out_dir / f"compare-{chart.name}.svg"
-        variables = [f'templates="{TEMPLATE_DIR}"', f'outfile="{svg}"', f'subtitle="{subtitle}"'] + [
+        variables = [f'templates="{TEMPLATE_DIR}"', f'outfile="{svg}"', f'subtitle="{subtitle}"',
+                     f'machine="{name}"'] + [
             f'data{i + 1}="{data_dir / d.name}"' for i, d in enumerate(chart.data)] + [
             f'{"heading" if i == 0 else f"title{i}"}="{t}"' for i, t in enumerate(chart.titles)]
         proc = subprocess.run([gnuplot, "-e", "; ".join(variables), str(TEMPLATE_DIR / chart.template)],

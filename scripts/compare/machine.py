@@ -34,9 +34,12 @@ def git_revision():
         return None
 
 
+def machine_name(machine):
+    return f"{machine['cpu_model']}, {machine['cores']} cores"
+
+
 def machine_line(machine):
-    return (f"{machine['cpu_model']}, {machine['cores']} cores, loopback; "
-            f"loadgen shares these cores with the server")
+    return f"{machine_name(machine)}, loopback; loadgen shares these cores with the server"
 
 
 def raise_nofile(wanted):

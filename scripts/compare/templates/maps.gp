@@ -2,10 +2,12 @@
 # share (data1, data2). heading and title1, title2 name the run and the panels.
 load templates.'/common.gp'
 panels = exists("data2") ? 2 : 1
-set multiplot layout 1,panels title sprintf("%s\n{/*0.8 %s}", heading, subtitle)
+# no server and no loadgen here: the subtitle names the machine only
+set multiplot layout 1,panels title sprintf("%s\n{/*0.8 %s}", heading, machine)
 set logscale x 2
 set xtics (1, 2, 4, 8, 16)
-set xrange [0.8:*]
+stats data1 using 1 nooutput
+set xrange [0.8:STATS_max * 1.25]   # room after the last point, so its tic shows
 set yrange [0:*]
 set xlabel 'threads'
 set ylabel 'operations/s (millions)'
