@@ -6,6 +6,8 @@
 #   make compare           install (Redis too), build, measure every stage side by side:
 #                          results/compare.md (QUICK=1: a shorter smoke run)
 #   make run STEP=03       build and start one stage in the foreground (ARGS="--port 0")
+#   make diff STEP=03      stage 03's lesson: its code as a diff against stage 02 (README=1:
+#                          with the stage READMEs); without STEP, every pair's size and lesson
 #   make fuzz              run the fuzzer for FUZZ_SECONDS (default 60)
 
 JOBS    ?= $(shell nproc)
@@ -15,8 +17,8 @@ ARGS    ?=
 CMAKE   := cmake --log-level=WARNING
 CTEST   := ctest --output-on-failure -j$(JOBS)
 
-.PHONY: all deps build build-asan build-tsan test test-release test-asan test-tsan run fuzz \
-	compare format clean
+.PHONY: all deps build build-asan build-tsan test test-release test-asan test-tsan run diff \
+	fuzz compare format clean
 
 all: build
 
@@ -54,6 +56,11 @@ run: build
 	@bin=$$(ls build/bin/step$(STEP)_* 2>/dev/null | head -n 1); \
 	if [ -z "$$bin" ]; then echo "no stage $(STEP): try STEP=01 ... 10" >&2; exit 2; fi; \
 	exec $$bin $(ARGS)
+
+# No build needed. STEP's default (10) is for run: here only a STEP given counts.
+diff:
+	@python3 scripts/stage_diff.py $(if $(filter-out 0,$(README)),--readme) \
+		$(if $(filter file,$(origin STEP)),,'$(STEP)')
 
 compare: build
 	@sh scripts/install-deps.sh compare || \
