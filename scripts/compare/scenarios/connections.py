@@ -1,5 +1,6 @@
-"""connections (03, 10): 10,000 connections at a low rate: all served, p99, server
-RSS per connection (VmRSS with the connections open minus idle)."""
+"""connections (02, 03, 10): 10,000 connections at a low rate (stage 02 echoes lines,
+the others take events): all served, p99, server RSS per connection (VmRSS with the
+connections open minus idle)."""
 
 import time
 
@@ -9,6 +10,7 @@ from ..machine import raise_nofile
 from ..processes import ScenarioError
 from ..settings import NOFILE_MARGIN
 from .base import Scenario
+from .baseline import natural_mix
 
 RSS_TARGET_BYTES = 256        # docs/PERFORMANCE.md: 10,000 idle connections, <= 256 B each
 
@@ -36,8 +38,8 @@ def against_target(row):
 
 class Connections(Scenario):
     name = "connections"
-    stages = (3, 10)
-    blurb = "many connections at a low rate, RSS per connection: 03, 10"
+    stages = (2, 3, 10)
+    blurb = "many connections at a low rate, RSS per connection: 02, 03, 10"
     column = "connections: served, p99, B/conn"
     full = {"many_conns_s": 3.0}
     quick = {"many_conns_s": 1.0}
@@ -52,7 +54,7 @@ class Connections(Scenario):
                 time.sleep(0.2)
                 idle = server.rss_bytes()
                 argv = loadgen_args(server.port, conns=conns, pipeline=4, rate=2 * conns,
-                                    duration=cfg.many_conns_s)
+                                    mix=natural_mix(stage), duration=cfg.many_conns_s)
                 pending = res.loadgen(self.name, stage, f"{conns} connections", argv)
                 samples = sample_rss_while(server, pending)
                 figures = res.collect(pending)
