@@ -9,7 +9,7 @@ from ..loadgen import loadgen_args
 from ..machine import raise_nofile
 from ..processes import ScenarioError
 from ..settings import NOFILE_MARGIN
-from .base import Scenario
+from .base import Chart, DataFile, Scenario, text_cell
 from .baseline import natural_mix
 
 RSS_TARGET_BYTES = 256        # docs/PERFORMANCE.md: 10,000 idle connections, <= 256 B each
@@ -34,6 +34,14 @@ def against_target(row):
         return f"no connection opened: cannot judge against the {RSS_TARGET_BYTES} B target"
     within = row["bytes_per_conn"] <= RSS_TARGET_BYTES
     return f"{'within' if within else 'over'} the {RSS_TARGET_BYTES} B target"
+
+
+def served_label(row):
+    """How many connections were served, short: all of them, or how many opened and the
+    errors."""
+    if row["opened"] == row["conns"] and row["errors"] == 0:
+        return "all served"
+    return f"{row['opened']:,} opened, {row['errors']:,} err"
 
 
 class Connections(Scenario):
@@ -104,3 +112,12 @@ class Connections(Scenario):
         lines += ["", f"RLIMIT_NOFILE soft/hard for the server and loadgen: {soft}/{hard}"
                   + ("" if result["rlimit_enough"] else " — too low for the requested count") + "."]
         return "\n".join(lines)
+
+    def charts(self, result):
+        data = DataFile("connections.dat", ["stage", "p99_ms", "served", "bytes_per_conn",
+                                            "bytes_label", "target"], [
+            [stage_tag(s), r["p99_us"] / 1e3, text_cell(served_label(r)), r["bytes_per_conn"],
+             text_cell(f"{r['bytes_per_conn']:.0f} B"), RSS_TARGET_BYTES]
+            for s, r in result["stages"].items()], header_is_data=False)
+        return [Chart("connections", "connections.gp", [data],
+                      [f"{result['conns']:,} connections at 2 requests/s each"])]
