@@ -68,9 +68,11 @@ class TestCharts(unittest.TestCase):
     @unittest.skipUnless(shutil.which("gnuplot"), "gnuplot is not installed")
     def test_a_stage_readme_chart_is_640_by_400(self):
         res = samples.results(scenarios={"two-clients": samples.two_clients(),
+                                         "workers": samples.workers(),
                                          "baseline": samples.baseline()})
         charts.draw_charts(res, self.out, MACHINE)
-        box = ElementTree.parse(self.out / "compare-two-clients.svg").getroot().get("viewBox")
-        self.assertEqual(box, "0 0 640 400")
+        for name in ("compare-two-clients.svg", "compare-workers.svg"):
+            box = ElementTree.parse(self.out / name).getroot().get("viewBox")
+            self.assertEqual(box, "0 0 640 400", name)
         box = ElementTree.parse(self.out / "compare-throughput.svg").getroot().get("viewBox")
         self.assertEqual(box, "0 0 900 520")
