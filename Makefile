@@ -5,6 +5,8 @@
 #                          and the threaded stages' tests under ThreadSanitizer
 #   make compare           install (Redis too), build, measure every stage side by side:
 #                          results/compare.md (QUICK=1: a shorter smoke run)
+#   make pictures          make compare, then its charts and a README.md into docs/reference/
+#                          (REFERENCE=DIR elsewhere; QUICK=1 needs another REFERENCE)
 #   make run STEP=03       build and start one stage in the foreground (ARGS="--port 0")
 #   make diff STEP=03      stage 03's lesson: its code as a diff against stage 02 (README=1:
 #                          with the stage READMEs); without STEP, every pair's size and lesson
@@ -14,11 +16,12 @@ JOBS    ?= $(shell nproc)
 MAKEFLAGS += --no-print-directory
 STEP    ?= 10
 ARGS    ?=
+REFERENCE ?= docs/reference
 CMAKE   := cmake --log-level=WARNING
 CTEST   := ctest --output-on-failure -j$(JOBS)
 
 .PHONY: all deps build build-asan build-tsan test test-release test-asan test-tsan run diff \
-	fuzz compare format clean
+	fuzz compare compare-deps pictures format clean
 
 all: build
 
@@ -62,10 +65,16 @@ diff:
 	@python3 scripts/stage_diff.py $(if $(filter-out 0,$(README)),--readme) \
 		$(if $(filter file,$(origin STEP)),,'$(STEP)')
 
-compare: build
+compare: compare-deps
+	@PYTHONPATH=$(CURDIR)/scripts python3 -m compare $(if $(QUICK),--quick)
+
+pictures: compare-deps
+	@PYTHONPATH=$(CURDIR)/scripts python3 -m compare $(if $(QUICK),--quick) --reference $(REFERENCE)
+
+# what both need: the build, then Redis (its scenario is skipped if it cannot be installed)
+compare-deps: build
 	@sh scripts/install-deps.sh compare || \
 		echo "compare: could not install redis-server: the redis scenario will not run" >&2
-	@PYTHONPATH=$(CURDIR)/scripts python3 -m compare $(if $(QUICK),--quick)
 
 fuzz: deps
 	@FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) sh scripts/fuzz.sh

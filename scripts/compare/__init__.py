@@ -1,6 +1,7 @@
 """Run every stage side by side and write the comparison report (`make compare`).
 
     PYTHONPATH=scripts python3 -m compare [--quick] [--only SCENARIOS] [--out DIR]
+                                          [--reference DIR]
 
 The Makefile builds everything first; a run then, with the binaries in build/bin/:
 
@@ -13,7 +14,9 @@ The Makefile builds everything first; a run then, with the binaries in build/bin
    flags its scenario needs, and is stopped with SIGTERM, a bounded wait, then SIGKILL;
 3. writes results/compare.md (tables, one verdict per scenario computed from the
    numbers), results/compare.json (every raw loadgen JSON and the derived figures)
-   and results/compare-*.svg (gnuplot, templates in templates/).
+   and results/compare-*.svg (gnuplot, templates in templates/);
+4. with --reference DIR (`make pictures`: docs/reference), copies the charts into DIR
+   with a README.md naming the date, the machine, the command and each chart's stage.
 
 Progress goes to stderr, one line per scenario; the summary table and the verdicts
 go to stdout at the end. `--quick` runs every scenario, shorter.

@@ -17,6 +17,16 @@ def write_data(path, data_file):
             f.write(" ".join("?" if v is None else str(v) for v in row) + "\n")
 
 
+def gnuplot_text(text):
+    """A text set as a gnuplot string variable ("...") and shown as enhanced text: no
+    double quote, backslash or ampersand; the enhanced-text marks (the "@" of a CPU
+    model) escaped to stand for themselves."""
+    text = text.replace('"', "'").replace("\\", "/").replace("&", "and")
+    for mark in "@^_{}~":
+        text = text.replace(mark, "\\\\" + mark)
+    return text
+
+
 def charts_of(res):
     """The charts of every scenario that ran, in the report's order."""
     charts = []
@@ -36,8 +46,8 @@ def draw_charts(res, out_dir, machine):
     data_dir = out_dir / "data"
     data_dir.mkdir(exist_ok=True)
     made = []
-    subtitle = machine_line(machine).replace('"', "'")
-    name = machine_name(machine).replace('"', "'")
+    subtitle = gnuplot_text(machine_line(machine))
+    name = gnuplot_text(machine_name(machine))
     for chart in charts_of(res):
         for data_file in chart.data:
             write_data(data_dir / data_file.name, data_file)
@@ -45,7 +55,8 @@ def draw_charts(res, out_dir, machine):
         variables = [f'templates="{TEMPLATE_DIR}"', f'outfile="{svg}"', f'subtitle="{subtitle}"',
                      f'machine="{name}"'] + [
             f'data{i + 1}="{data_dir / d.name}"' for i, d in enumerate(chart.data)] + [
-            f'{"heading" if i == 0 else f"title{i}"}="{t}"' for i, t in enumerate(chart.titles)]
+            f'{"heading" if i == 0 else f"title{i}"}="{gnuplot_text(t)}"'
+            for i, t in enumerate(chart.titles)]
         proc = subprocess.run([gnuplot, "-e", "; ".join(variables), str(TEMPLATE_DIR / chart.template)],
                               capture_output=True, text=True, timeout=30)
         if proc.returncode != 0 or not valid_svg(svg):

@@ -1,6 +1,7 @@
 """The command line: options, checks, and the whole run from start to report."""
 
 import argparse
+import shlex
 import signal
 import sys
 import tempfile
@@ -11,10 +12,11 @@ from .machine import machine_info, machine_line, quiet_check, raise_nofile
 from .measuring import Results
 from .processes import ScenarioError, exit_on_signal, kill_everything
 from .progress import elapsed_s, progress
+from .reference import write_reference
 from .report import print_summary, write_json, write_report
 from .run import run_scenario
 from .scenarios import NAMES, SCENARIOS
-from .settings import BIN_DIR, LOADGEN, NOFILE_MARGIN, ROOT, STAGES, run_settings
+from .settings import BIN_DIR, LOADGEN, NOFILE_MARGIN, REFERENCE_DIR, ROOT, STAGES, run_settings
 
 USAGE_ERROR = 2
 
@@ -25,7 +27,13 @@ def parse_args(argv):
     parser.add_argument("--only", default=",".join(NAMES),
                         help=f"comma-separated scenarios (default: all of {','.join(NAMES)})")
     parser.add_argument("--out", default=str(ROOT / "results"), help="output directory")
+    parser.add_argument("--reference", metavar="DIR",
+                        help="then copy the charts into DIR with a README.md describing the run "
+                             f"(`make pictures`: {REFERENCE_DIR.relative_to(ROOT)})")
     args = parser.parse_args(argv)
+    if args.reference and args.quick and Path(args.reference).resolve() == REFERENCE_DIR:
+        parser.exit(USAGE_ERROR, f"compare: a --quick run is no reference: give --reference "
+                                 f"another directory than {REFERENCE_DIR.relative_to(ROOT)}\n")
     args.only = [s for s in args.only.split(",") if s]
     unknown = [s for s in args.only if s not in NAMES]
     if unknown:
@@ -72,6 +80,10 @@ def main(argv):
     write_json(res, machine, charts, out_dir, elapsed)
     write_report(res, machine, charts, out_dir, elapsed)
     progress(f"done: {out_dir / 'compare.md'}, compare.json, {len(charts)} charts")
+    if args.reference:
+        command = "PYTHONPATH=scripts " + shlex.join(["python3", "-m", "compare"] + argv)
+        copied = write_reference(out_dir, Path(args.reference), command)
+        progress(f"reference: {len(copied)} charts and README.md in {args.reference}")
     print_summary(res, machine)
     for problem in res.problems:
         print(f"compare: {problem}", file=sys.stderr)

@@ -29,12 +29,15 @@ def summary_table(res):
     return "\n".join(lines)
 
 
-def load_line(res):
-    """Other processes' CPU use during each scenario."""
+def load_line(scenarios):
+    """Other processes' CPU use during each scenario ({name: result}, as in compare.json);
+    None when no scenario measured it."""
     parts = [f"{name} {r['machine_load']['other_cores']:.2f}"
              + (f" (steal {r['machine_load']['steal_cores']:.2f})"
                 if r["machine_load"]["steal_cores"] else "")
-             for name, r in res.scenarios.items() if r.get("machine_load")]
+             for name, r in scenarios.items() if r.get("machine_load")]
+    if not parts:
+        return None
     return ("- **machine load**: cores used by other processes on average, per scenario: "
             + ", ".join(parts) + f" (above {OTHER_LOAD_WARN_CORES} the figures are disturbed).")
 
@@ -51,8 +54,9 @@ def verdict_lines(res):
             continue
         verdict = result.get("verdict") or f"could not run: {result.get('failed')}"
         lines.append(f"- **{scenario.name}**: {verdict}")
-    if any(r.get("machine_load") for r in res.scenarios.values()):
-        lines.append(load_line(res))
+    load = load_line(res.scenarios)
+    if load:
+        lines.append(load)
     return "\n".join(lines)
 
 

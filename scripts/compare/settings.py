@@ -7,6 +7,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN_DIR = ROOT / "build" / "bin"
 LOADGEN = BIN_DIR / "loadgen"
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+REFERENCE_DIR = ROOT / "docs" / "reference"     # `make pictures` writes the charts there
 HOST = "127.0.0.1"
 
 STAGES = {

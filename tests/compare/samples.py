@@ -85,7 +85,7 @@ def connections(opened=2000, errors=0, bytes_per_conn=120.0, enough=True):
                            "rss_idle_bytes": 1 << 20,
                            "rss_open_bytes": (1 << 20) + bytes_per_conn * 2000,
                            "bytes_per_conn": bytes_per_conn}
-                       for s in (3, 10)}}
+                       for s in (2, 3, 10)}}
 
 
 def drain(client_accepted=1000, processed=1000, received=1200, dropped=200, exit_status=0):

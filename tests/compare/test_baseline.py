@@ -57,8 +57,16 @@ class TestBaseline(unittest.TestCase):
                              for line in details.splitlines()), 10)
 
     def test_charts(self):
-        throughput, latency = self.scenario.charts(samples.baseline())
+        throughput, latency, _ = self.scenario.charts(samples.baseline())
         self.assertEqual((throughput.name, throughput.template), ("throughput", "throughput.gp"))
         self.assertEqual(throughput.data[0].rows[0], ['"01 (1 conn)"', 0.5, 6.5])
         self.assertEqual(latency.data[0].rows[2], ["03", 0.5, 1.0])
         self.assertEqual(len(latency.data[0].rows), 10)
+
+    def test_parse_cost_chart_compares_03_with_02(self):
+        chart = self.scenario.charts(samples.baseline({2: 3.2e6, 3: 2.4e6}))[2]
+        self.assertEqual((chart.name, chart.template), ("parse-cost", "parse-cost.gp"))
+        self.assertEqual(chart.data[0].rows, [['"02 echo: 3.20 M/s"', 3.2, 6.5],
+                                              ['"03 parse: 2.40 M/s, ×0.75 of 02"', 2.4, 6.0]])
+        chart = self.scenario.charts(samples.baseline({2: 0.0}))[2]
+        self.assertEqual(chart.data[0].rows[1][0], '"03 parse: 2.50 M/s, n/a of 02"')

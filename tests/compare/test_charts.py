@@ -1,6 +1,7 @@
 import shutil
 import tempfile
 import unittest
+import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from unittest import mock
 
@@ -30,7 +31,12 @@ class TestCharts(unittest.TestCase):
                                          "baseline": samples.baseline(),
                                          "workers": {"failed": "x"}})
         self.assertEqual([c.name for c in charts.charts_of(res)],
-                         ["throughput", "latency", "read-share"])
+                         ["throughput", "latency", "parse-cost", "read-share"])
+
+    def test_titles_are_safe_as_gnuplot_strings(self):
+        self.assertEqual(charts.gnuplot_text('a "b" c\\d & e'), "a 'b' c/d and e")
+        self.assertEqual(charts.gnuplot_text("CPU @ 2.20GHz {x_y}"),
+                         "CPU \\\\@ 2.20GHz \\\\{x\\\\_y\\\\}")
 
     def test_no_gnuplot_is_a_problem(self):
         res = samples.results(scenarios={"baseline": samples.baseline()})
@@ -41,17 +47,32 @@ class TestCharts(unittest.TestCase):
 
     @unittest.skipUnless(shutil.which("gnuplot"), "gnuplot is not installed")
     def test_every_chart_draws_from_samples(self):
-        res = samples.results(scenarios={"baseline": samples.baseline(),
-                                         "workers": samples.workers(),
-                                         "read-share": samples.read_share(),
-                                         "maps": samples.maps()})
+        res = samples.results(scenarios={name: sample()
+                                         for name, sample in samples.SAMPLES.items()})
         made = charts.draw_charts(res, self.out, MACHINE)
         self.assertEqual(res.problems, [])
         self.assertEqual(made, ["compare-throughput.svg", "compare-latency.svg",
+                                "compare-parse-cost.svg", "compare-two-clients.svg",
+                                "compare-slow-work.svg", "compare-overload.svg",
                                 "compare-workers.svg", "compare-read-share.svg",
-                                "compare-maps.svg", "compare-maps-hold5us.svg"])
+                                "compare-maps.svg", "compare-maps-hold5us.svg",
+                                "compare-connections.svg", "compare-drain.svg"])
         self.assertTrue(all(charts.valid_svg(self.out / name) for name in made))
         self.assertEqual(sorted(p.name for p in (self.out / "data").iterdir()),
-                         ["latency.dat", "maps-hold0-reads50.dat", "maps-hold0-reads90.dat",
-                          "maps-hold5-reads50.dat", "maps-hold5-reads90.dat", "read-share.dat",
-                          "throughput.dat", "workers-0.dat", "workers-50.dat"])
+                         ["connections.dat", "drain.dat", "latency.dat", "maps-hold0-reads50.dat",
+                          "maps-hold0-reads90.dat", "maps-hold5-reads50.dat",
+                          "maps-hold5-reads90.dat", "overload.dat", "parse-cost.dat",
+                          "read-share.dat", "slow-work.dat", "throughput.dat", "two-clients.dat",
+                          "workers-0.dat", "workers-50.dat"])
+
+    @unittest.skipUnless(shutil.which("gnuplot"), "gnuplot is not installed")
+    def test_a_stage_readme_chart_is_640_by_400(self):
+        res = samples.results(scenarios={"two-clients": samples.two_clients(),
+                                         "workers": samples.workers(),
+                                         "baseline": samples.baseline()})
+        charts.draw_charts(res, self.out, MACHINE)
+        for name in ("compare-two-clients.svg", "compare-workers.svg"):
+            box = ElementTree.parse(self.out / name).getroot().get("viewBox")
+            self.assertEqual(box, "0 0 640 400", name)
+        box = ElementTree.parse(self.out / "compare-throughput.svg").getroot().get("viewBox")
+        self.assertEqual(box, "0 0 900 520")

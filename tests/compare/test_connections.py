@@ -38,3 +38,14 @@ class TestConnections(unittest.TestCase):
         self.assertIn("| 03 | 2,000/2,000 | 0 | 4.0 k/s | 50 µs | 150 µs | 1024 KiB | 1258 KiB "
                       "| 120 B |", details)
         self.assertTrue(details.endswith("1024/1048576 — too low for the requested count."))
+
+    def test_chart_served_p99_and_memory_per_connection(self):
+        result = samples.connections()
+        result["stages"][10].update(opened=1900, errors=100)
+        (chart,) = self.scenario.charts(result)
+        self.assertEqual((chart.name, chart.template), ("connections", "connections.gp"))
+        self.assertEqual(chart.titles, ["2,000 connections at 2 requests/s each"])
+        rows = chart.data[0].rows
+        self.assertEqual([r[0] for r in rows], ["02", "03", "10"])
+        self.assertEqual(rows[0], ["02", 0.15, '"all served"', 120.0, '"120 B"', 256])
+        self.assertEqual(rows[2][2], '"1,900 opened, 100 err"')

@@ -34,6 +34,21 @@ class TestDrain(unittest.TestCase):
         self.assertIn("| 1,000 | 50 | 0 | 7 | 1,200 | 1,000 | 200 | 0 | 0.03 s |",
                       self.scenario.details(samples.drain()))
 
+    def test_chart_accepted_against_the_final_counts(self):
+        (chart,) = self.scenario.charts(samples.drain(received=1_250_000, dropped=250_000,
+                                                      processed=1_000_000,
+                                                      client_accepted=999_000))
+        self.assertEqual((chart.name, chart.template), ("drain", "drain.gp"))
+        self.assertEqual(chart.data[0].rows, [
+            ['"loadgen: accepted"', 999.0, '"999,000"'],
+            ['"server: accepted"', 1000.0, '"1,000,000"'],
+            ['"server: processed"', 1000.0, '"1,000,000"'],
+            ['"server: dropped"', 250.0, '"250,000"']])
+        self.assertEqual(chart.titles, ["SIGTERM after 0.5 s of load, exit 0 after 0.03 s: every "
+                                        "accepted event was processed"])
+        (chart,) = self.scenario.charts(samples.drain(processed=990))
+        self.assertTrue(chart.titles[0].endswith(": NOT CLEAN (10 accepted events lost)"))
+
     def test_parse_metrics_takes_the_last_metrics_line(self):
         text = ('{"processed": 1}\nnot json\n{"processed": 5, "received": 6}\n'
                 '{"other": 1}\n[1]\n')

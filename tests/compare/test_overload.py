@@ -27,3 +27,11 @@ class TestOverload(unittest.TestCase):
                                            "16 conns × 64)"))
         self.assertIn("| 05 | --work-us 100 | 30.0 k/s | 10.0 k/s | 60.0 % | 300 µs | 600 µs "
                       "| 80 µs | 1,234 |", details)
+
+    def test_chart_p99_and_events_taken_or_refused(self):
+        result = samples.overload()
+        result["stages"][4].update(busy_share=0.0, applied_rps=12e3, replies_rps=12e3)
+        (chart,) = self.scenario.charts(result)
+        self.assertEqual((chart.name, chart.template), ("overload", "overload.gp"))
+        self.assertEqual(chart.data[0].rows[0], ["04", 800.0, '"800.00 ms"', 12.0, 0.0, 30.0])
+        self.assertEqual(chart.data[0].rows[1], ["05", 0.6, '"600 µs"', 10.0, 18.0, 30.0])

@@ -30,3 +30,13 @@ class TestSlowWork(unittest.TestCase):
         details = self.scenario.details(samples.slow_work())
         self.assertIn("| 05 | --work-us 200 | 400 µs | 400 µs / 800 µs | 50 µs / 60 µs | 10.0 % "
                       "| 20.0 k/s | 10.0 k/s |", details)
+
+    def test_chart_alone_and_next_to_heavy_per_stage(self):
+        result = samples.slow_work()
+        result["stages"][4]["light_accepted_share"] = 1.0
+        (chart,) = self.scenario.charts(result)
+        self.assertEqual((chart.name, chart.template), ("slow-work", "slow-work.gp"))
+        self.assertEqual(chart.data[0].rows[0], ['"04 (100.0 % taken)"', 0.4, 100.0,
+                                                 '"400 µs"', '"100.00 ms"'])
+        self.assertEqual(chart.data[0].rows[2], ['"06 (10.0 % taken)"', 0.4, 7.0,
+                                                 '"400 µs"', '"7.00 ms"'])

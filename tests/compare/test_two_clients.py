@@ -32,4 +32,14 @@ class TestTwoClients(unittest.TestCase):
     def test_details(self):
         details = self.scenario.details(samples.two_clients())
         self.assertIn("| 01 | no reply in 0.5 s | 100 µs |", details)
-        self.assertEqual(self.scenario.charts(samples.two_clients()), [])
+
+    def test_chart_a_wait_without_reply_is_a_bar_of_its_own(self):
+        result = samples.two_clients()
+        result["stages"][3]["after_a_left_s"] = None
+        (chart,) = self.scenario.charts(result)
+        self.assertEqual((chart.name, chart.template), ("two-clients", "two-clients.gp"))
+        rows = chart.data[0].rows
+        self.assertEqual(rows[0], ["01", 500.0, 500.0, '"no reply in 0.5 s"',
+                                   0.1, None, '"100 µs"'])
+        self.assertEqual(rows[1][:4], ["02", 0.02, None, '"20 µs"'])
+        self.assertEqual(rows[2][4:], [2000.0, 2000.0, '"no reply in 2.0 s"'])

@@ -6,6 +6,13 @@ from collections import namedtuple
 # header_is_data=False the header is a comment (for charts without columnheader).
 DataFile = namedtuple("DataFile", "name header rows header_is_data", defaults=(True,))
 
+
+def text_cell(text):
+    """A string in a data file (a tic label, a bar's label): in double quotes, which it
+    must not contain itself."""
+    return '"' + str(text).replace('"', "'") + '"'
+
+
 # One chart, drawn into compare-NAME.svg by templates/TEMPLATE from the data files
 # (data1, data2... in the template); titles, if any, are its heading and then one per
 # data file (heading, title1, title2... in the template).

@@ -8,7 +8,7 @@ from ..loadgen import loadgen_args
 from ..measuring import median_of, ratio
 from ..processes import ServerGroup
 from ..settings import STAGES
-from .base import Chart, DataFile, Scenario
+from .base import Chart, DataFile, Scenario, text_cell
 
 TOOL_BOUND_SHARE = 0.70       # a stage at >= 70 % of loadgen's ceiling may be tool-bound
 
@@ -39,6 +39,18 @@ def stage_row(stage, samples, ceiling):
         "share_of_ceiling": share,
         "tool_bound": stage > 1 and share is not None and share >= TOOL_BOUND_SHARE,
     }
+
+
+def parse_cost_chart(result):
+    """Stage 03's lesson: the same event loop as 02, the line parsed instead of echoed."""
+    rows = result["stages"]
+    echo, parse = rows[2]["throughput_rps"], rows[3]["throughput_rps"]
+    labels = {2: f"02 echo: {fmt_rate(echo)}",
+              3: f"03 parse: {fmt_rate(parse)}, {fmt_x(ratio(parse, echo))} of 02"}
+    data = DataFile("parse-cost.dat", ["stage", "lines", "ceiling"], [
+        [text_cell(labels[s]), rows[s]["throughput_rps"] / 1e6, rows[s]["ceiling_rps"] / 1e6]
+        for s in (2, 3)], header_is_data=False)
+    return Chart("parse-cost", "parse-cost.gp", [data])
 
 
 class Baseline(Scenario):
@@ -133,4 +145,4 @@ class Baseline(Scenario):
                            [[stage_tag(s), r["p50_us"] / 1e3, r["p99_us"] / 1e3] for s, r in rows],
                            header_is_data=False)
         return [Chart("throughput", "throughput.gp", [throughput]),
-                Chart("latency", "latency.gp", [latency])]
+                Chart("latency", "latency.gp", [latency]), parse_cost_chart(result)]

@@ -1,5 +1,6 @@
-"""connections (03, 10): 10,000 connections at a low rate: all served, p99, server
-RSS per connection (VmRSS with the connections open minus idle)."""
+"""connections (02, 03, 10): 10,000 connections at a low rate (stage 02 echoes lines,
+the others take events): all served, p99, server RSS per connection (VmRSS with the
+connections open minus idle)."""
 
 import time
 
@@ -8,7 +9,8 @@ from ..loadgen import loadgen_args
 from ..machine import raise_nofile
 from ..processes import ScenarioError
 from ..settings import NOFILE_MARGIN
-from .base import Scenario
+from .base import Chart, DataFile, Scenario, text_cell
+from .baseline import natural_mix
 
 RSS_TARGET_BYTES = 256        # docs/PERFORMANCE.md: 10,000 idle connections, <= 256 B each
 
@@ -34,10 +36,18 @@ def against_target(row):
     return f"{'within' if within else 'over'} the {RSS_TARGET_BYTES} B target"
 
 
+def served_label(row):
+    """How many connections were served, short: all of them, or how many opened and the
+    errors."""
+    if row["opened"] == row["conns"] and row["errors"] == 0:
+        return "all served"
+    return f"{row['opened']:,} opened, {row['errors']:,} err"
+
+
 class Connections(Scenario):
     name = "connections"
-    stages = (3, 10)
-    blurb = "many connections at a low rate, RSS per connection: 03, 10"
+    stages = (2, 3, 10)
+    blurb = "many connections at a low rate, RSS per connection: 02, 03, 10"
     column = "connections: served, p99, B/conn"
     full = {"many_conns_s": 3.0}
     quick = {"many_conns_s": 1.0}
@@ -52,7 +62,7 @@ class Connections(Scenario):
                 time.sleep(0.2)
                 idle = server.rss_bytes()
                 argv = loadgen_args(server.port, conns=conns, pipeline=4, rate=2 * conns,
-                                    duration=cfg.many_conns_s)
+                                    mix=natural_mix(stage), duration=cfg.many_conns_s)
                 pending = res.loadgen(self.name, stage, f"{conns} connections", argv)
                 samples = sample_rss_while(server, pending)
                 figures = res.collect(pending)
@@ -102,3 +112,12 @@ class Connections(Scenario):
         lines += ["", f"RLIMIT_NOFILE soft/hard for the server and loadgen: {soft}/{hard}"
                   + ("" if result["rlimit_enough"] else " — too low for the requested count") + "."]
         return "\n".join(lines)
+
+    def charts(self, result):
+        data = DataFile("connections.dat", ["stage", "p99_ms", "served", "bytes_per_conn",
+                                            "bytes_label", "target"], [
+            [stage_tag(s), r["p99_us"] / 1e3, text_cell(served_label(r)), r["bytes_per_conn"],
+             text_cell(f"{r['bytes_per_conn']:.0f} B"), RSS_TARGET_BYTES]
+            for s, r in result["stages"].items()], header_is_data=False)
+        return [Chart("connections", "connections.gp", [data],
+                      [f"{result['conns']:,} connections at 2 requests/s each"])]

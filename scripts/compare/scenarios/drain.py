@@ -10,7 +10,7 @@ from ..formatting import row_md
 from ..loadgen import loadgen_args
 from ..processes import ScenarioError
 from ..settings import SERVER_STOP_S
-from .base import Scenario
+from .base import Chart, DataFile, Scenario, text_cell
 
 
 def parse_metrics(text):
@@ -98,3 +98,16 @@ class Drain(Scenario):
                     str(result["exit_status"]), f"{result['drain_s']:.2f} s"]),
             "", "`unanswered`: requests still in flight when the server closed the connections "
             "after its last read (never read, so never accepted)."])
+
+    def charts(self, result):
+        m = result["final_metrics"]
+        bars = [("loadgen: accepted", result["client_accepted"]),
+                ("server: accepted", result["server_accepted"]),
+                ("server: processed", m["processed"]), ("server: dropped", m["dropped"])]
+        data = DataFile("drain.dat", ["what", "thousands", "label"],
+                        [[text_cell(what), n / 1e3, text_cell(f"{n:,}")] for what, n in bars],
+                        header_is_data=False)
+        heading = (f"SIGTERM after {result['signal_after_s']:.1f} s of load, exit "
+                   f"{result['exit_status']} after {result['drain_s']:.2f} s: "
+                   + outcome(result).rstrip("."))
+        return [Chart("drain", "drain.gp", [data], [heading])]

@@ -4,7 +4,7 @@ loop at 3x what one processor can do: the server_busy share, and p99."""
 from ..formatting import fmt_pct, fmt_rate, fmt_us, fmt_x, row_md, stage_tag
 from ..loadgen import loadgen_args
 from ..measuring import ratio
-from .base import Scenario
+from .base import Chart, DataFile, Scenario, text_cell
 
 WORK_US = 100
 
@@ -76,3 +76,12 @@ class Overload(Scenario):
                   "and rejected events are both answered at once, so the p99 over all replies "
                   "is the accepted events' p99 too."]
         return "\n".join(lines)
+
+    def charts(self, result):
+        data = DataFile("overload.dat", ["stage", "p99_ms", "p99_label", "applied_k", "refused_k",
+                                         "offered_k"], [
+            [stage_tag(s), r["p99_us"] / 1e3, text_cell(fmt_us(r["p99_us"])),
+             r["applied_rps"] / 1e3, r["replies_rps"] * r["busy_share"] / 1e3,
+             r["offered_rps"] / 1e3]
+            for s, r in result["stages"].items()], header_is_data=False)
+        return [Chart("overload", "overload.gp", [data])]

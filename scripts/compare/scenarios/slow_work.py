@@ -6,7 +6,7 @@ import time
 from ..formatting import fmt_pct, fmt_rate, fmt_us, fmt_x, row_md, stage_tag
 from ..loadgen import loadgen_args
 from ..measuring import ratio
-from .base import Scenario
+from .base import Chart, DataFile, Scenario, text_cell
 
 
 def server_args(stage):
@@ -86,3 +86,12 @@ class SlowWork(Scenario):
                   "(part of the latency). When it is close to the p99, loadgen was starved of CPU "
                   "and the p99 says more about the machine than about the stage."]
         return "\n".join(lines)
+
+    def charts(self, result):
+        data = DataFile("slow-work.dat", ["stage", "alone_ms", "with_heavy_ms", "alone_label",
+                                          "with_heavy_label"], [
+            [text_cell(f"{stage_tag(s)} ({fmt_pct(r['light_accepted_share'])} taken)"),
+             r["light_alone_p99_us"] / 1e3, r["light_p99_us"] / 1e3,
+             text_cell(fmt_us(r["light_alone_p99_us"])), text_cell(fmt_us(r["light_p99_us"]))]
+            for s, r in result["stages"].items()], header_is_data=False)
+        return [Chart("slow-work", "slow-work.gp", [data])]

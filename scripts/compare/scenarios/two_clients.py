@@ -8,7 +8,7 @@ import time
 from ..formatting import fmt_us, row_md, stage_tag
 from ..processes import ScenarioError
 from ..settings import HOST
-from .base import Scenario
+from .base import Chart, DataFile, Scenario, text_cell
 
 EVENT_LINE = b'{"user":"alice","action":"buy","amount":1}\n'
 AFTER_LEAVING_WAIT_S = 2.0
@@ -55,6 +55,14 @@ def fmt_reply(seconds, waited_s):
     return fmt_us(seconds * 1e6)
 
 
+def reply_bar(seconds, waited_s):
+    """One bar of the chart: its height in ms (the wait itself when no reply came), the
+    same height again if no reply came (drawn over it in red), and its label."""
+    if seconds is None:
+        return [waited_s * 1e3, waited_s * 1e3, text_cell(fmt_reply(None, waited_s))]
+    return [seconds * 1e3, None, text_cell(fmt_reply(seconds, waited_s))]
+
+
 class TwoClients(Scenario):
     name = "two-clients"
     stages = (1, 2, 3)
@@ -97,3 +105,12 @@ class TwoClients(Scenario):
             lines.append(row_md([stage_tag(s), fmt_reply(r["while_a_connected_s"], r["waited_s"]),
                                  fmt_reply(r["after_a_left_s"], AFTER_LEAVING_WAIT_S)]))
         return "\n".join(lines)
+
+    def charts(self, result):
+        rows = [[stage_tag(s)] + reply_bar(r["while_a_connected_s"], r["waited_s"])
+                + reply_bar(r["after_a_left_s"], AFTER_LEAVING_WAIT_S)
+                for s, r in result["stages"].items()]
+        header = ["stage", "with_a_ms", "with_a_no_reply_ms", "with_a_label", "after_ms",
+                  "after_no_reply_ms", "after_label"]
+        data = DataFile("two-clients.dat", header, rows, header_is_data=False)
+        return [Chart("two-clients", "two-clients.gp", [data])]

@@ -1,5 +1,6 @@
 # bench_maps: operations/s against threads, one line per design, one panel per read
 # share (data1, data2). heading and title1, title2 name the run and the panels.
+width = 640; height = 400
 load templates.'/common.gp'
 panels = exists("data2") ? 2 : 1
 # no server and no loadgen here: the subtitle names the machine only

@@ -1,4 +1,5 @@
 # Useful replies/s (accepted events + balances) against the share of balance queries.
+width = 640; height = 400
 load templates.'/common.gp'
 set title sprintf("Throughput vs read share: --workers 2, 64 conns x 32\n{/*0.8 %s}", subtitle)
 set xlabel 'balance queries (% of requests)'

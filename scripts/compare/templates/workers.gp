@@ -1,4 +1,5 @@
 # Accepted events/s against --workers, with and without simulated work.
+width = 640; height = 400
 load templates.'/common.gp'
 set multiplot layout 1,2 title sprintf("Accepted events/s vs workers: 64 conns x 32\n{/*0.8 %s}", subtitle)
 set logscale x 2
