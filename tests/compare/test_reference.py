@@ -39,6 +39,7 @@ class TestReference(unittest.TestCase):
         for name in charts if drawn is None else drawn:
             (self.results / name).write_text(f"<svg>{name}</svg>")
         (self.results / "compare.json").write_text(json.dumps(compare_json(charts, **kwargs)))
+        (self.results / "compare.md").write_text("| stage | figures |")
 
     def test_copies_the_charts_in_reference_order_and_replaces_old_ones(self):
         self.fake_run(["compare-throughput.svg", "compare-drain.svg", "compare-two-clients.svg",
@@ -50,7 +51,7 @@ class TestReference(unittest.TestCase):
         self.assertEqual(copied, ["compare-two-clients.svg", "compare-drain.svg",
                                   "compare-throughput.svg", "compare-new-one.svg"])
         self.assertEqual(sorted(p.name for p in self.ref.iterdir()),
-                         sorted(copied + ["README.md", "notes.txt"]))
+                         sorted(copied + ["README.md", "compare.md", "notes.txt"]))
         self.assertEqual((self.ref / "compare-drain.svg").read_text(),
                          "<svg>compare-drain.svg</svg>")
 
