@@ -23,9 +23,9 @@
 /*** options ***/
 
 static const struct stage_info stage = {
-    .name = "step01",
+    .name = STAGE_NAME, /* "stepNN" and port 70NN, from the directory name (CMakeLists.txt) */
     .summary = "Blocking echo server: serves one client at a time, echoing each line.",
-    .default_port = 7001,
+    .default_port = STAGE_PORT,
     .used_options = OPTS_BASE,
 };
 

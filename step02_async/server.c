@@ -26,9 +26,9 @@
 /*** options ***/
 
 static const struct stage_info stage = {
-    .name = "step02",
+    .name = STAGE_NAME, /* "stepNN" and port 70NN, from the directory name (CMakeLists.txt) */
     .summary = "Event-loop echo server: one thread serves many clients with epoll.",
-    .default_port = 7002,
+    .default_port = STAGE_PORT,
     .used_options = OPTS_BASE | OPT_BIT(OPT_MAX_CONNS) | OPT_BIT(OPT_MAX_OUTBUF),
 };
 

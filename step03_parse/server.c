@@ -26,9 +26,9 @@
 /*** options ***/
 
 static const struct stage_info stage = {
-    .name = "step03",
+    .name = STAGE_NAME, /* "stepNN" and port 70NN, from the directory name (CMakeLists.txt) */
     .summary = "Event-loop server that parses and validates JSON events, and accepts them.",
-    .default_port = 7003,
+    .default_port = STAGE_PORT,
     .used_options = OPTS_BASE | OPT_BIT(OPT_MAX_CONNS) | OPT_BIT(OPT_MAX_OUTBUF),
 };
 

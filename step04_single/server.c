@@ -29,9 +29,9 @@
 /*** options ***/
 
 static const struct stage_info stage = {
-    .name = "step04",
+    .name = STAGE_NAME, /* "stepNN" and port 70NN, from the directory name (CMakeLists.txt) */
     .summary = "Event-loop server that applies each event to in-memory balances, inline.",
-    .default_port = 7004,
+    .default_port = STAGE_PORT,
     .used_options =
         OPTS_BASE | OPT_BIT(OPT_MAX_CONNS) | OPT_BIT(OPT_MAX_OUTBUF) | OPT_BIT(OPT_WORK_US),
 };

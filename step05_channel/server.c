@@ -35,9 +35,9 @@
 /*** options ***/
 
 static const struct stage_info stage = {
-    .name = "step05",
+    .name = STAGE_NAME, /* "stepNN" and port 70NN, from the directory name (CMakeLists.txt) */
     .summary = "Event-loop server that queues events to one processor thread (bounded queue).",
-    .default_port = 7005,
+    .default_port = STAGE_PORT,
     .used_options = OPTS_BASE | OPT_BIT(OPT_MAX_CONNS) | OPT_BIT(OPT_MAX_OUTBUF) |
                     OPT_BIT(OPT_WORK_US) | OPT_BIT(OPT_QUEUE_CAP),
 };

@@ -34,10 +34,10 @@
 /*** options ***/
 
 static const struct stage_info stage = {
-    .name = "step07",
+    .name = STAGE_NAME, /* "stepNN" and port 70NN, from the directory name (CMakeLists.txt) */
     .summary = "Worker threads apply events; the event loop answers balance queries under "
                "the same mutex.",
-    .default_port = 7007,
+    .default_port = STAGE_PORT,
     .used_options = OPTS_BASE | OPT_BIT(OPT_MAX_CONNS) | OPT_BIT(OPT_MAX_OUTBUF) |
                     OPT_BIT(OPT_WORK_US) | OPT_BIT(OPT_QUEUE_CAP) | OPT_BIT(OPT_WORKERS),
 };

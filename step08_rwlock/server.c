@@ -33,9 +33,9 @@
 /*** options ***/
 
 static const struct stage_info stage = {
-    .name = "step08",
+    .name = STAGE_NAME, /* "stepNN" and port 70NN, from the directory name (CMakeLists.txt) */
     .summary = "Worker threads apply events to striped balances behind read/write locks.",
-    .default_port = 7008,
+    .default_port = STAGE_PORT,
     .used_options = OPTS_BASE | OPT_BIT(OPT_MAX_CONNS) | OPT_BIT(OPT_MAX_OUTBUF) |
                     OPT_BIT(OPT_WORK_US) | OPT_BIT(OPT_QUEUE_CAP) | OPT_BIT(OPT_WORKERS),
 };

@@ -37,9 +37,9 @@
 /*** options ***/
 
 static const struct stage_info stage = {
-    .name = "step09",
+    .name = STAGE_NAME, /* "stepNN" and port 70NN, from the directory name (CMakeLists.txt) */
     .summary = "Worker threads apply events to an RCU hash table of atomic balances; metrics.",
-    .default_port = 7009,
+    .default_port = STAGE_PORT,
     .used_options = OPTS_BASE | OPT_BIT(OPT_MAX_CONNS) | OPT_BIT(OPT_MAX_OUTBUF) |
                     OPT_BIT(OPT_WORK_US) | OPT_BIT(OPT_QUEUE_CAP) | OPT_BIT(OPT_WORKERS),
 };

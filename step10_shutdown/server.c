@@ -48,9 +48,9 @@
 /*** options ***/
 
 static const struct stage_info stage = {
-    .name = "step10",
+    .name = STAGE_NAME, /* "stepNN" and port 70NN, from the directory name (CMakeLists.txt) */
     .summary = "The step09 server with a graceful drain on SIGINT/SIGTERM, and health checks.",
-    .default_port = 7010,
+    .default_port = STAGE_PORT,
     .used_options = OPTS_BASE | OPT_BIT(OPT_MAX_CONNS) | OPT_BIT(OPT_MAX_OUTBUF) |
                     OPT_BIT(OPT_WORK_US) | OPT_BIT(OPT_QUEUE_CAP) | OPT_BIT(OPT_WORKERS) |
                     OPT_BIT(OPT_DRAIN_TIMEOUT_MS),
