@@ -74,8 +74,6 @@ struct server {
     char *read_buf; /* one read's bytes; shared, since one read is handled at a time */
     struct outbuf replies; /* the replies to that read, shared likewise */
     struct queue queue; /* events waiting for the workers */
-    uint64_t accepted; /* events queued */
-    uint64_t rejected; /* events refused: the queue was full */
     struct workers *workers; /* for the balances, read under a stripe's read lock */
 };
 
@@ -325,10 +323,8 @@ static void queue_event(struct server *s, const struct request *req)
     struct queued_event e = {.delta = event_delta(req), .user_len = req->user_len};
     memcpy(e.user, req->user, req->user_len);
     if (queue_try_push(&s->queue, &e)) {
-        s->accepted++;
         respond_accepted(&s->replies);
     } else {
-        s->rejected++;
         respond_rejected(&s->replies, REASON_SERVER_BUSY);
     }
 }
