@@ -57,6 +57,12 @@ struct conn {
     struct outbuf out; /* its replies the socket has not taken yet */
 };
 
+/* One worker thread. */
+struct worker {
+    struct workers *all;
+    pthread_t thread;
+};
+
 /* The threads that apply events, and what they share. */
 struct workers {
     struct queue *queue;
@@ -65,6 +71,8 @@ struct workers {
     struct balances *balances;
     pthread_mutex_t counters_lock; /* guards processed */
     uint64_t processed; /* events taken off the queue and done with */
+    unsigned count;
+    struct worker *each;
 };
 
 struct server {
@@ -102,18 +110,21 @@ int main(int argc, char **argv)
     options_parse(&opts, &stage, argc, argv);
 
     struct server s = {.opts = &opts, .read_buf = malloc(READ_CHUNK)};
-    struct workers w = {.queue = &s.queue, .balances = balances_new(), .work_us = opts.work_us};
+    struct workers w = {.queue = &s.queue, .work_us = opts.work_us, .count = opts.workers};
+    w.balances = balances_new();
+    w.each = calloc(w.count, sizeof(struct worker));
     s.workers = &w;
     pthread_mutex_init(&w.balances_lock, NULL);
     pthread_mutex_init(&w.counters_lock, NULL);
     s.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-    if (!s.read_buf || !w.balances || s.epoll_fd < 0 || !queue_init(&s.queue, opts.queue_cap)) {
+    if (!s.read_buf || !w.each || !w.balances || s.epoll_fd < 0 ||
+        !queue_init(&s.queue, opts.queue_cap)) {
         log_error("cannot start: %s", strerror(errno)); /* malloc sets errno too */
         return 1;
     }
-    for (unsigned i = 0; i < opts.workers; i++) {
-        pthread_t thread;
-        int err = start_background_thread(&thread, "worker", process_events, &w);
+    for (unsigned i = 0; i < w.count; i++) {
+        w.each[i] = (struct worker){.all = &w};
+        int err = start_background_thread(&w.each[i].thread, "worker", process_events, &w.each[i]);
         if (err) {
             log_error("cannot start worker %u: %s", i, strerror(err));
             return 1;
@@ -354,7 +365,8 @@ static void answer_balance(struct server *s, const struct request *req)
  * is logged, and counts as processed. */
 static void *process_events(void *arg)
 {
-    struct workers *w = arg;
+    struct worker *self = arg;
+    struct workers *w = self->all;
     for (;;) {
         struct queued_event e;
         queue_pop(w->queue, &e);

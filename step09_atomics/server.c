@@ -65,6 +65,7 @@ struct conn {
 struct worker {
     _Alignas(64) _Atomic uint64_t processed; /* events taken off the queue and done with */
     struct workers *all;
+    pthread_t thread;
 };
 
 /* The threads that apply events, and what they share. */
@@ -131,9 +132,8 @@ int main(int argc, char **argv)
         return 1;
     }
     for (unsigned i = 0; i < w.count; i++) {
-        pthread_t thread;
         w.each[i] = (struct worker){.all = &w};
-        int err = start_background_thread(&thread, "worker", process_events, &w.each[i]);
+        int err = start_background_thread(&w.each[i].thread, "worker", process_events, &w.each[i]);
         if (err) {
             log_error("cannot start worker %u: %s", i, strerror(err));
             return 1;
@@ -382,16 +382,21 @@ static uint64_t count_processed(const struct workers *w)
 /* Reads the counters without a lock. processed is read first: every event it
  * counts was received before, so received >= processed + dropped holds in
  * every answer, and at rest they are equal. */
-static void answer_metrics(struct server *s)
+static struct metrics read_metrics(struct server *s)
 {
     uint64_t processed = count_processed(s->workers);
-    struct metrics m = {
+    return (struct metrics){
         .received = atomic_load_explicit(&s->counters.received, memory_order_relaxed),
         .processed = processed,
         .dropped = atomic_load_explicit(&s->counters.dropped, memory_order_relaxed),
         .queued = queue_len(&s->queue),
         .connections = s->conns,
     };
+}
+
+static void answer_metrics(struct server *s)
+{
+    struct metrics m = read_metrics(s);
     respond_metrics(&s->replies, &m);
 }
 
