@@ -55,7 +55,7 @@ int main(int argc, char **argv)
 
     struct server s = {.opts = &opts, .read_buf = malloc(READ_CHUNK)};
     if (!s.read_buf) {
-        log_error("out of memory");
+        log_error("cannot start: %s", strerror(errno)); /* malloc sets errno too */
         return 1;
     }
     s.listen_fd = listen_or_exit(opts.host, opts.port, false);
