@@ -81,6 +81,7 @@ static bool handle_input(struct server *s, struct conn *c, struct chunk *bytes);
 static void handle_request(struct server *s, char *line, size_t len);
 static void queue_event(struct server *s, const struct request *req);
 static void *process_events(void *arg);
+static void apply_event(struct processor *p, const struct queued_event *e);
 
 /*** main ***/
 
@@ -287,14 +288,19 @@ static void *process_events(void *arg)
     for (;;) {
         struct queued_event e;
         queue_pop(p->queue, &e);
-        simulate_work(p->work_us);
-        int64_t balance = 0; /* known only once applied */
-        enum apply_result result =
-            balances_apply(p->balances, e.user, e.user_len, e.delta, &balance);
-        log_update(result, e.user, e.user_len, balance);
+        apply_event(p, &e);
         p->processed++;
         if (log_enabled(LOG_DEBUG) && queue_len(p->queue) == 0)
             log_debug("queue empty: %" PRIu64 " events processed", p->processed);
     }
     return NULL;
+}
+
+static void apply_event(struct processor *p, const struct queued_event *e)
+{
+    simulate_work(p->work_us);
+    int64_t balance = 0; /* known only once applied */
+    enum apply_result result =
+        balances_apply(p->balances, e->user, e->user_len, e->delta, &balance);
+    log_update(result, e->user, e->user_len, balance);
 }

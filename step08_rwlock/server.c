@@ -89,6 +89,7 @@ static void handle_request(struct server *s, char *line, size_t len);
 static void queue_event(struct server *s, const struct request *req);
 static void answer_balance(struct server *s, const struct request *req);
 static void *process_events(void *arg);
+static void apply_event(struct workers *w, const struct queued_event *e);
 
 /*** main ***/
 
@@ -319,11 +320,7 @@ static void *process_events(void *arg)
     for (;;) {
         struct queued_event e;
         queue_pop(w->queue, &e);
-        simulate_work(w->work_us);
-        int64_t balance = 0; /* known only once applied */
-        enum apply_result result =
-            striped_apply(&w->balances, e.user, e.user_len, e.delta, &balance);
-        log_update(result, e.user, e.user_len, balance);
+        apply_event(w, &e);
         pthread_mutex_lock(&w->counters_lock);
         uint64_t processed = ++w->processed;
         pthread_mutex_unlock(&w->counters_lock);
@@ -331,4 +328,13 @@ static void *process_events(void *arg)
             log_debug("queue empty: %" PRIu64 " events processed", processed);
     }
     return NULL;
+}
+
+static void apply_event(struct workers *w, const struct queued_event *e)
+{
+    simulate_work(w->work_us);
+    int64_t balance = 0; /* known only once applied */
+    enum apply_result result =
+        striped_apply(&w->balances, e->user, e->user_len, e->delta, &balance);
+    log_update(result, e->user, e->user_len, balance);
 }

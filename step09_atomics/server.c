@@ -2,9 +2,10 @@
  *
  * Stage 08 with the striped, locked balances replaced by liburcu's RCU
  * lock-free hash table (accounts.c), each balance a C11 atomic: balance
- * queries and updates take no lock at all. The counters become atomics too,
- * each written by one thread on its own cache line, so reading them costs
- * nothing; {"type":"metrics"} shows them. */
+ * queries and updates take no lock at all. The queue becomes a lock-free
+ * ring (queue.c) that the workers take events from in batches. The counters
+ * become atomics too, each written by one thread on its own cache line, so
+ * reading them costs nothing; {"type":"metrics"} shows them. */
 
 /*** includes ***/
 
