@@ -311,8 +311,8 @@ static void answer_balance(struct server *s, const struct request *req)
 
 /* A worker thread: takes events off the queue and applies them, one at a
  * time. The work runs outside any lock; the update to the shared balances
- * under the write lock of the user's stripe. An event that would overflow a balance is not applied,
- * is logged, and counts as processed. */
+ * under the write lock of the user's stripe. An event that would overflow a
+ * balance is not applied, is logged, and counts as processed. */
 static void *process_events(void *arg)
 {
     struct worker *self = arg;
