@@ -23,9 +23,9 @@
 /*** options ***/
 
 static const struct stage_info stage = {
-    .name = "step01",
+    .name = STAGE_NAME, /* "stepNN" and port 70NN, from the directory name (CMakeLists.txt) */
     .summary = "Blocking echo server: serves one client at a time, echoing each line.",
-    .default_port = 7001,
+    .default_port = STAGE_PORT,
     .used_options = OPTS_BASE,
 };
 
@@ -55,7 +55,7 @@ int main(int argc, char **argv)
 
     struct server s = {.opts = &opts, .read_buf = malloc(READ_CHUNK)};
     if (!s.read_buf) {
-        log_error("out of memory");
+        log_error("cannot start: %s", strerror(errno)); /* malloc sets errno too */
         return 1;
     }
     s.listen_fd = listen_or_exit(opts.host, opts.port, false);

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "clock.h"
 #include "intake.h"
+#include "listener.h"
 #include "log.h"
 #include "net.h"
 #include "outbuf.h"
@@ -26,18 +26,16 @@
 /*** options ***/
 
 static const struct stage_info stage = {
-    .name = "step03",
+    .name = STAGE_NAME, /* "stepNN" and port 70NN, from the directory name (CMakeLists.txt) */
     .summary = "Event-loop server that parses and validates JSON events, and accepts them.",
-    .default_port = 7003,
+    .default_port = STAGE_PORT,
     .used_options = OPTS_BASE | OPT_BIT(OPT_MAX_CONNS) | OPT_BIT(OPT_MAX_OUTBUF),
 };
 
 /*** state ***/
 
-#define READ_CHUNK         (64 * 1024) /* one read per client per wake-up: fair to the others */
-#define MAX_EVENTS         256
-#define ACCEPT_PAUSE_MS    100 /* out of file descriptors: stop accepting this long */
-#define ACCEPTS_PER_WAKEUP 64
+#define READ_CHUNK (64 * 1024) /* one read per client per wake-up: fair to the others */
+#define MAX_EVENTS 256
 
 struct conn {
     int fd;
@@ -50,17 +48,13 @@ struct conn {
 struct server {
     const struct options *opts;
     int epoll_fd;
-    int listen_fd;
+    struct listener listener; /* in epoll with data.ptr NULL */
     size_t conns; /* connections open */
-    uint64_t accept_resume; /* while out of fds: when to try accepting again (ms), else 0 */
-    unsigned accept_pauses; /* pauses in a row, till a client is accepted again */
     char *read_buf; /* one read's bytes; shared, since one read is handled at a time */
     struct outbuf replies; /* the replies to that read, shared likewise */
 };
 
 static void accept_clients(struct server *s);
-static void pause_accepting(struct server *s);
-static void resume_accepting(struct server *s);
 static bool on_readable(struct server *s, struct conn *c);
 static bool on_writable(struct server *s, struct conn *c);
 static bool handle_input(struct server *s, struct conn *c, struct chunk *bytes);
@@ -82,9 +76,8 @@ int main(int argc, char **argv)
         log_error("cannot start: %s", strerror(errno)); /* malloc sets errno too */
         return 1;
     }
-    s.listen_fd = listen_or_exit(opts.host, opts.port, true);
-    watch(&s, EPOLL_CTL_ADD, s.listen_fd, EPOLLIN, NULL); /* NULL marks the listener */
-    announce_listening(stage.name, s.listen_fd);
+    listener_open(&s.listener, s.epoll_fd, &opts);
+    announce_listening(stage.name, s.listener.fd);
     run(&s);
 }
 
@@ -94,14 +87,13 @@ static void run(struct server *s)
 {
     struct epoll_event events[MAX_EVENTS];
     for (;;) {
-        int timeout = s->accept_resume ? ACCEPT_PAUSE_MS : -1;
+        int timeout = listener_timeout(&s->listener);
         int n = epoll_wait(s->epoll_fd, events, MAX_EVENTS, timeout);
         if (n < 0 && errno != EINTR) {
             log_error("epoll_wait: %s", strerror(errno));
             exit(1);
         }
-        if (s->accept_resume && monotonic_ms() >= s->accept_resume)
-            resume_accepting(s);
+        listener_resume_if_due(&s->listener);
         for (int i = 0; i < n; i++) {
             struct conn *c = events[i].data.ptr;
             uint32_t ev = events[i].events;
@@ -128,32 +120,16 @@ static void watch(struct server *s, int op, int fd, uint32_t events, void *ptr)
 
 /*** connections ***/
 
-/* Accepts waiting clients, at most ACCEPTS_PER_WAKEUP: the listener stays
- * ready for the rest, and a storm of connections cannot starve the clients
- * already here. Over --max-conns a client is told why and closed; out of
- * file descriptors or memory, accepting pauses (the listener would otherwise
- * wake us again at once, for ever). */
+/* Takes the clients waiting. listener_accept bounds how many per wake-up,
+ * refuses those over --max-conns and pauses when out of file descriptors. */
 static void accept_clients(struct server *s)
 {
-    for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
-        int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED)
-                continue;
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-                pause_accepting(s);
-            else if (errno != EAGAIN && errno != EWOULDBLOCK)
-                log_warn("accept: %s", strerror(errno));
-            return;
-        }
-        if (s->conns >= s->opts->max_conns) {
-            refuse_connection(fd, TOO_MANY_CONNECTIONS_LINE, TOO_MANY_CONNECTIONS_LEN);
-            continue;
-        }
+    int fd;
+    while ((fd = listener_accept(&s->listener, s->conns)) >= 0) {
         struct conn *c = malloc(sizeof *c);
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         if (!c || epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-            pause_accepting(s);
+            listener_pause(&s->listener);
             free(c);
             close(fd);
             return;
@@ -162,28 +138,8 @@ static void accept_clients(struct server *s)
         intake_init(&c->in, s->opts->max_line);
         tune_client_socket(fd);
         s->conns++;
-        if (s->accept_pauses) {
-            log_info("accepting again, after this many pauses: %u", s->accept_pauses);
-            s->accept_pauses = 0;
-        }
+        listener_taken(&s->listener);
     }
-}
-
-/* Logged once per episode, which can last: the first pause, then how many
- * there were once a client is accepted again. */
-static void pause_accepting(struct server *s)
-{
-    if (s->accept_pauses++ == 0)
-        log_warn("cannot accept (%s): pausing accepts, %d ms at a time", strerror(errno),
-                 ACCEPT_PAUSE_MS);
-    watch(s, EPOLL_CTL_DEL, s->listen_fd, 0, NULL);
-    s->accept_resume = monotonic_ms() + ACCEPT_PAUSE_MS;
-}
-
-static void resume_accepting(struct server *s)
-{
-    s->accept_resume = 0;
-    watch(s, EPOLL_CTL_ADD, s->listen_fd, EPOLLIN, NULL);
 }
 
 /* Returns false: the connection is closed and freed. */

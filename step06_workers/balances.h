@@ -1,4 +1,5 @@
-/* The state: every user's balance, in memory, owned by one thread. */
+/* The state: every user's balance, in memory. It takes no lock itself: the
+ * threads that share it hold a lock of theirs around every call. */
 #ifndef BALANCES_H
 #define BALANCES_H
 

@@ -20,8 +20,8 @@
 
 #include "balances.h"
 #include "cli.h"
-#include "clock.h"
 #include "intake.h"
+#include "listener.h"
 #include "log.h"
 #include "net.h"
 #include "outbuf.h"
@@ -34,19 +34,17 @@
 /*** options ***/
 
 static const struct stage_info stage = {
-    .name = "step06",
+    .name = STAGE_NAME, /* "stepNN" and port 70NN, from the directory name (CMakeLists.txt) */
     .summary = "Event-loop server that queues events to N worker threads sharing the balances.",
-    .default_port = 7006,
+    .default_port = STAGE_PORT,
     .used_options = OPTS_BASE | OPT_BIT(OPT_MAX_CONNS) | OPT_BIT(OPT_MAX_OUTBUF) |
                     OPT_BIT(OPT_WORK_US) | OPT_BIT(OPT_QUEUE_CAP) | OPT_BIT(OPT_WORKERS),
 };
 
 /*** state ***/
 
-#define READ_CHUNK         (64 * 1024) /* one read per client per wake-up: fair to the others */
-#define MAX_EVENTS         256
-#define ACCEPT_PAUSE_MS    100 /* out of file descriptors: stop accepting this long */
-#define ACCEPTS_PER_WAKEUP 64
+#define READ_CHUNK (64 * 1024) /* one read per client per wake-up: fair to the others */
+#define MAX_EVENTS 256
 
 struct conn {
     int fd;
@@ -54,6 +52,12 @@ struct conn {
     bool eof; /* the client has sent all it will: answer, then close */
     struct intake in; /* its unfinished line, and input held back */
     struct outbuf out; /* its replies the socket has not taken yet */
+};
+
+/* One worker thread. */
+struct worker {
+    struct workers *all;
+    pthread_t thread;
 };
 
 /* The threads that apply events, and what they share. */
@@ -64,31 +68,28 @@ struct workers {
     struct balances *balances;
     pthread_mutex_t counters_lock; /* guards processed */
     uint64_t processed; /* events taken off the queue and done with */
+    unsigned count;
+    struct worker *each;
 };
 
 struct server {
     const struct options *opts;
     int epoll_fd;
-    int listen_fd;
+    struct listener listener; /* in epoll with data.ptr NULL */
     size_t conns; /* connections open */
-    uint64_t accept_resume; /* while out of fds: when to try accepting again (ms), else 0 */
-    unsigned accept_pauses; /* pauses in a row, till a client is accepted again */
     char *read_buf; /* one read's bytes; shared, since one read is handled at a time */
     struct outbuf replies; /* the replies to that read, shared likewise */
     struct queue queue; /* events waiting for the workers */
-    uint64_t accepted; /* events queued */
-    uint64_t rejected; /* events refused: the queue was full */
 };
 
 static void accept_clients(struct server *s);
-static void pause_accepting(struct server *s);
-static void resume_accepting(struct server *s);
 static bool on_readable(struct server *s, struct conn *c);
 static bool on_writable(struct server *s, struct conn *c);
 static bool handle_input(struct server *s, struct conn *c, struct chunk *bytes);
 static void handle_request(struct server *s, char *line, size_t len);
 static void queue_event(struct server *s, const struct request *req);
 static void *process_events(void *arg);
+static void apply_event(struct workers *w, const struct queued_event *e);
 
 /*** main ***/
 
@@ -101,25 +102,27 @@ int main(int argc, char **argv)
     options_parse(&opts, &stage, argc, argv);
 
     struct server s = {.opts = &opts, .read_buf = malloc(READ_CHUNK)};
-    struct workers w = {.queue = &s.queue, .balances = balances_new(), .work_us = opts.work_us};
+    struct workers w = {.queue = &s.queue, .work_us = opts.work_us, .count = opts.workers};
+    w.balances = balances_new();
+    w.each = calloc(w.count, sizeof(struct worker));
     pthread_mutex_init(&w.balances_lock, NULL);
     pthread_mutex_init(&w.counters_lock, NULL);
     s.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-    if (!s.read_buf || !w.balances || s.epoll_fd < 0 || !queue_init(&s.queue, opts.queue_cap)) {
+    if (!s.read_buf || !w.each || !w.balances || s.epoll_fd < 0 ||
+        !queue_init(&s.queue, opts.queue_cap)) {
         log_error("cannot start: %s", strerror(errno)); /* malloc sets errno too */
         return 1;
     }
-    for (unsigned i = 0; i < opts.workers; i++) {
-        pthread_t thread;
-        int err = start_background_thread(&thread, "worker", process_events, &w);
+    for (unsigned i = 0; i < w.count; i++) {
+        w.each[i] = (struct worker){.all = &w};
+        int err = start_background_thread(&w.each[i].thread, "worker", process_events, &w.each[i]);
         if (err) {
             log_error("cannot start worker %u: %s", i, strerror(err));
             return 1;
         }
     }
-    s.listen_fd = listen_or_exit(opts.host, opts.port, true);
-    watch(&s, EPOLL_CTL_ADD, s.listen_fd, EPOLLIN, NULL); /* NULL marks the listener */
-    announce_listening(stage.name, s.listen_fd);
+    listener_open(&s.listener, s.epoll_fd, &opts);
+    announce_listening(stage.name, s.listener.fd);
     run(&s);
 }
 
@@ -129,14 +132,13 @@ static void run(struct server *s)
 {
     struct epoll_event events[MAX_EVENTS];
     for (;;) {
-        int timeout = s->accept_resume ? ACCEPT_PAUSE_MS : -1;
+        int timeout = listener_timeout(&s->listener);
         int n = epoll_wait(s->epoll_fd, events, MAX_EVENTS, timeout);
         if (n < 0 && errno != EINTR) {
             log_error("epoll_wait: %s", strerror(errno));
             exit(1);
         }
-        if (s->accept_resume && monotonic_ms() >= s->accept_resume)
-            resume_accepting(s);
+        listener_resume_if_due(&s->listener);
         for (int i = 0; i < n; i++) {
             struct conn *c = events[i].data.ptr;
             uint32_t ev = events[i].events;
@@ -163,32 +165,16 @@ static void watch(struct server *s, int op, int fd, uint32_t events, void *ptr)
 
 /*** connections ***/
 
-/* Accepts waiting clients, at most ACCEPTS_PER_WAKEUP: the listener stays
- * ready for the rest, and a storm of connections cannot starve the clients
- * already here. Over --max-conns a client is told why and closed; out of
- * file descriptors or memory, accepting pauses (the listener would otherwise
- * wake us again at once, for ever). */
+/* Takes the clients waiting. listener_accept bounds how many per wake-up,
+ * refuses those over --max-conns and pauses when out of file descriptors. */
 static void accept_clients(struct server *s)
 {
-    for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
-        int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED)
-                continue;
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-                pause_accepting(s);
-            else if (errno != EAGAIN && errno != EWOULDBLOCK)
-                log_warn("accept: %s", strerror(errno));
-            return;
-        }
-        if (s->conns >= s->opts->max_conns) {
-            refuse_connection(fd, TOO_MANY_CONNECTIONS_LINE, TOO_MANY_CONNECTIONS_LEN);
-            continue;
-        }
+    int fd;
+    while ((fd = listener_accept(&s->listener, s->conns)) >= 0) {
         struct conn *c = malloc(sizeof *c);
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         if (!c || epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-            pause_accepting(s);
+            listener_pause(&s->listener);
             free(c);
             close(fd);
             return;
@@ -197,28 +183,8 @@ static void accept_clients(struct server *s)
         intake_init(&c->in, s->opts->max_line);
         tune_client_socket(fd);
         s->conns++;
-        if (s->accept_pauses) {
-            log_info("accepting again, after this many pauses: %u", s->accept_pauses);
-            s->accept_pauses = 0;
-        }
+        listener_taken(&s->listener);
     }
-}
-
-/* Logged once per episode, which can last: the first pause, then how many
- * there were once a client is accepted again. */
-static void pause_accepting(struct server *s)
-{
-    if (s->accept_pauses++ == 0)
-        log_warn("cannot accept (%s): pausing accepts, %d ms at a time", strerror(errno),
-                 ACCEPT_PAUSE_MS);
-    watch(s, EPOLL_CTL_DEL, s->listen_fd, 0, NULL);
-    s->accept_resume = monotonic_ms() + ACCEPT_PAUSE_MS;
-}
-
-static void resume_accepting(struct server *s)
-{
-    s->accept_resume = 0;
-    watch(s, EPOLL_CTL_ADD, s->listen_fd, EPOLLIN, NULL);
 }
 
 /* Returns false: the connection is closed and freed. */
@@ -321,10 +287,8 @@ static void queue_event(struct server *s, const struct request *req)
     struct queued_event e = {.delta = event_delta(req), .user_len = req->user_len};
     memcpy(e.user, req->user, req->user_len);
     if (queue_try_push(&s->queue, &e)) {
-        s->accepted++;
         respond_accepted(&s->replies);
     } else {
-        s->rejected++;
         respond_rejected(&s->replies, REASON_SERVER_BUSY);
     }
 }
@@ -337,18 +301,12 @@ static void queue_event(struct server *s, const struct request *req)
  * is logged, and counts as processed. */
 static void *process_events(void *arg)
 {
-    struct workers *w = arg;
+    struct worker *self = arg;
+    struct workers *w = self->all;
     for (;;) {
         struct queued_event e;
         queue_pop(w->queue, &e);
-        simulate_work(w->work_us);
-        int64_t balance = 0; /* known only once applied */
-        pthread_mutex_lock(&w->balances_lock);
-        enum apply_result result =
-            balances_apply(w->balances, e.user, e.user_len, e.delta, &balance);
-        /* logged under the lock: the log shows the order of the updates */
-        log_update(result, e.user, e.user_len, balance);
-        pthread_mutex_unlock(&w->balances_lock);
+        apply_event(w, &e);
         pthread_mutex_lock(&w->counters_lock);
         uint64_t processed = ++w->processed;
         pthread_mutex_unlock(&w->counters_lock);
@@ -356,4 +314,16 @@ static void *process_events(void *arg)
             log_debug("queue empty: %" PRIu64 " events processed", processed);
     }
     return NULL;
+}
+
+static void apply_event(struct workers *w, const struct queued_event *e)
+{
+    simulate_work(w->work_us);
+    int64_t balance = 0; /* known only once applied */
+    pthread_mutex_lock(&w->balances_lock);
+    enum apply_result result =
+        balances_apply(w->balances, e->user, e->user_len, e->delta, &balance);
+    /* logged under the lock: the log shows the order of the updates */
+    log_update(result, e->user, e->user_len, balance);
+    pthread_mutex_unlock(&w->balances_lock);
 }

@@ -1,8 +1,8 @@
-/* A bounded queue of events between the event loop and the processor thread.
+/* A bounded queue of events between the event loop and the worker threads.
  *
  * The event loop only ever tries to push: when the queue is full it gets
  * false at once and rejects the event, it never waits for room. The
- * processor waits while the queue is empty, without spinning. */
+ * workers wait while the queue is empty, without spinning. */
 #ifndef QUEUE_H
 #define QUEUE_H
 
