@@ -268,8 +268,9 @@ class Player:
         if not os.access(binary, os.X_OK):
             self.fail(step, f"no binary {binary}: build the project first")
         self.proc = subprocess.Popen([binary, *step.args, "--port", "0"], stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8",
-                                     errors="replace", preexec_fn=die_with_parent)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     encoding="utf-8", errors="replace",
+                                     preexec_fn=die_with_parent)
         for stream, into in ((self.proc.stdout, self.stdout), (self.proc.stderr, self.stderr)):
             pump = threading.Thread(target=self.pump, args=(stream, into), daemon=True)
             pump.start()
@@ -452,8 +453,8 @@ def is_command(line):
 
 
 def stages(source_dir):
-    return sorted(d for d in os.listdir(source_dir)
-                  if re.fullmatch(r"step\d\d_\w+", d) and os.path.isdir(os.path.join(source_dir, d)))
+    return sorted(d for d in os.listdir(source_dir) if re.fullmatch(r"step\d\d_\w+", d)
+                  and os.path.isdir(os.path.join(source_dir, d)))
 
 
 SOURCE_DIR = BIN_DIR = None
