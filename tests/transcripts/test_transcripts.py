@@ -52,6 +52,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -490,7 +491,6 @@ class TestPlayer(unittest.TestCase):
             Player(t, BIN_DIR, timeout).play()
 
     def setUp(self):
-        import tempfile
         self.tmp_dir = tempfile.TemporaryDirectory()
         self.tmp = self.tmp_dir.name
 
