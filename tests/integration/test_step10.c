@@ -414,11 +414,12 @@ END_TEST
 
 START_TEST(test_drain_holds_the_output_cap)
 {
-    static struct client probe, flooders[CAPPED_CLIENTS];
+    /* probes[0] connects before the flooders, probes[1] after them */
+    static struct client probes[2], flooders[CAPPED_CLIENTS];
     struct server srv;
     server_start(&srv, SERVER, "--drain-timeout-ms", "30000", NULL);
-    client_connect(&probe, srv.port);
-    client_expect_reply(&probe, HEALTH, HEALTH_OK);
+    client_connect(&probes[0], srv.port);
+    client_expect_reply(&probes[0], HEALTH, HEALTH_OK);
     for (int i = 0; i < CAPPED_CLIENTS; i++) {
         size_t sent = 0;
         client_connect(&flooders[i], srv.port);
@@ -426,13 +427,17 @@ START_TEST(test_drain_holds_the_output_cap)
             client_flood(&flooders[i], CAPPED_LINE, &sent, FLOOD_MAX_BYTES, CAPPED_BLOCKED_MS),
             "%s read all %zu bytes from a client that never reads", SERVER, sent);
     }
+    client_connect(&probes[1], srv.port);
+    client_expect_reply(&probes[1], HEALTH, HEALTH_OK);
     long rss_before = server_rss_kib(&srv);
 
     server_signal(&srv, SIGTERM);
-    /* The drain gives every connection its last read at once, newest first:
-     * the probe, connected first, is the last, and its EOF says the
-     * flooders' last reads are done. (A line sent now could come after it.) */
-    client_expect_eof(&probe, T);
+    /* The drain gives every connection its last read in one go, in the order
+     * they connected or the reverse: a probe's EOF comes from its last read,
+     * so once both probes have theirs, so have the flooders between them.
+     * (A line sent now could come after that read.) */
+    client_expect_eof(&probes[0], T);
+    client_expect_eof(&probes[1], T);
     long growth = server_check_rss_growth(&srv, rss_before, CAPPED_MAX_GROWTH_KIB);
     fprintf(stderr, "%s: %d clients past the output cap at the signal; RSS grew by %ld KiB\n",
             SERVER, CAPPED_CLIENTS, growth);
@@ -450,7 +455,8 @@ START_TEST(test_drain_holds_the_output_cap)
         ck_assert_uint_gt(replies, 0);
         client_close(&flooders[i]);
     }
-    client_close(&probe);
+    client_close(&probes[0]);
+    client_close(&probes[1]);
     expect_exit(&srv, 0, HARNESS_STOP_TIMEOUT_MS);
     server_cleanup(&srv);
 }
